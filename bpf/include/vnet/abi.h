@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The ABI between vnet's BPF programs and vnetd: every pinned map's key and
+ * value, the drop reasons and the limits. Included by the BPF objects and by
+ * the C++ manager (which static_asserts the sizes), so no struct is written
+ * twice. Multi-byte fields named *_be are in network byte order, everything
+ * else in host order. Changing a layout here changes the pinned-map ABI:
+ * bump VNET_ABI_VERSION so a restarted vnetd refuses to adopt stale pins.
+ */
+#ifndef VNET_ABI_H
+#define VNET_ABI_H
+
+#ifdef __cplusplus
+#include <cstdint>
+typedef std::uint8_t __u8;
+typedef std::uint16_t __u16;
+typedef std::uint32_t __u32;
+typedef std::uint64_t __u64;
+typedef std::uint16_t __be16;
+typedef std::uint32_t __be32;
+#endif
+
+#define VNET_ABI_VERSION 1
+
+#define VNET_ETH_ALEN 6
+/* outer Ethernet + IPv4 (no options) + UDP + VXLAN */
+#define VNET_VXLAN_OVERHEAD 50
+#define VNET_VNI_MAX 16777214u
+
+/* Map capacities. vnetctl refuses topologies that would not fit. */
+#define VNET_MAX_PORTS 4096          /* local endpoints per host */
+#define VNET_MAX_FDB 262144          /* (vni, mac) entries per host */
+#define VNET_MAX_NEIGH 262144        /* (vni, ip) entries per host */
+#define VNET_MAX_SRC_PREFIXES 262144 /* port_src + remote_src entries */
+#define VNET_MAX_VTEPS 4096
+#define VNET_MAX_NETWORKS 16384      /* networks present on one host */
+#define VNET_MAX_FLOOD_VTEPS 64      /* remote VTEPs per network (head-end replication) */
+#define VNET_MAX_FLOOD_PORTS 64      /* local endpoints per network on one host */
+#define VNET_MAX_ENDPOINT_STATS 65536
+
+/*
+ * Map names. libbpf truncates map names to 15 characters; these are also the
+ * pin file names under --pin-dir.
+ */
+#define VNET_MAP_PORTS "vnet_ports"
+#define VNET_MAP_PORT_SRC "vnet_port_src"
+#define VNET_MAP_FDB "vnet_fdb"
+#define VNET_MAP_NEIGH "vnet_neigh"
+#define VNET_MAP_REMOTE_SRC "vnet_remote_src"
+#define VNET_MAP_VTEPS "vnet_vteps"
+#define VNET_MAP_NETWORKS "vnet_networks"
+#define VNET_MAP_EP_STATS "vnet_ep_stats"
+#define VNET_MAP_DROPS "vnet_drops"
+
+/*
+ * ports: ifindex of a local endpoint's host-side interface -> the endpoint.
+ * The tc program on an interface without an entry drops everything
+ * (VNET_DROP_NO_PORT): a removed endpoint's interface stays dark.
+ */
+#define VNET_PORT_F_XDP_DELIVER (1u << 0) /* peer has NAPI: XDP may redirect into it */
+#define VNET_PORT_F_PEER (1u << 1)        /* veth: deliver with bpf_redirect_peer */
+
+struct vnet_port {
+	__u32 endpoint_id;
+	__u32 vni;
+	__u8 mac[VNET_ETH_ALEN];
+	__u16 flags; /* VNET_PORT_F_* */
+	__be32 ip_be;
+};
+
+/*
+ * port_src (LPM trie): source IPv4 prefixes a local port may send from: its
+ * own address, its allowed_addresses and the prefixes it is next hop for.
+ * prefixlen counts bits after the 32-bit ifindex (32 + prefix length).
+ */
+struct vnet_port_src_key {
+	__u32 prefixlen;
+	__u32 ifindex;
+	__be32 ip_be;
+};
+
+/*
+ * fdb: (vni, mac) -> where that MAC lives. Exactly one of ifindex (a local
+ * port) and vtep_be (a remote VTEP) is non-zero.
+ */
+struct vnet_fdb_key {
+	__u32 vni;
+	__u8 mac[VNET_ETH_ALEN];
+	__u16 pad;
+};
+
+struct vnet_fdb_entry {
+	__u32 ifindex;
+	__be32 vtep_be;
+	__u32 endpoint_id;
+	__u16 port_flags; /* VNET_PORT_F_* of a local port */
+	__u16 pad;
+};
+
+/* neigh: (vni, ipv4) -> MAC, for ARP answered by the datapath. */
+struct vnet_neigh_key {
+	__u32 vni;
+	__be32 ip_be;
+};
+
+struct vnet_neigh_entry {
+	__u8 mac[VNET_ETH_ALEN];
+	__u16 pad;
+};
+
+/*
+ * remote_src (LPM trie): inner IPv4 sources a remote VTEP may send from on
+ * a VNI. prefixlen counts bits after vni and vtep (64 + prefix length).
+ */
+struct vnet_remote_src_key {
+	__u32 prefixlen;
+	__u32 vni;
+	__be32 vtep_be;
+	__be32 ip_be;
+};
+
+/* vteps: known remote VTEP address -> nothing yet (presence is the check). */
+struct vnet_vtep {
+	__u32 flags;
+};
+
+/*
+ * networks: a VNI present on this host -> its flood lists: remote VTEPs that
+ * host the network (head-end replication) and local ports on it.
+ */
+struct vnet_network {
+	__u32 n_vteps;
+	__u32 n_ports;
+	__be32 vteps_be[VNET_MAX_FLOOD_VTEPS];
+	__u32 port_ifindex[VNET_MAX_FLOOD_PORTS];
+};
+
+/* Drop reasons: every packet the datapath discards is counted under one. */
+enum vnet_drop_reason {
+	VNET_DROP_NONE = 0,
+	VNET_DROP_MALFORMED,         /* truncated or inconsistent headers */
+	VNET_DROP_NO_PORT,           /* interface has no endpoint (removed or unknown) */
+	VNET_DROP_SPOOF_MAC,         /* source MAC is not the endpoint's */
+	VNET_DROP_SPOOF_IP,          /* source IPv4 not allowed for the endpoint */
+	VNET_DROP_SPOOF_ARP,         /* ARP sender fields not the endpoint's */
+	VNET_DROP_ETHERTYPE,         /* not IPv4 or ARP (IPv6, LLDP, 802.1Q, ...) */
+	VNET_DROP_UNKNOWN_UNICAST,   /* destination MAC unknown in the network */
+	VNET_DROP_UNKNOWN_VTEP,      /* VXLAN from an address not in the topology */
+	VNET_DROP_UNKNOWN_VNI,       /* VNI not present on this host / sender */
+	VNET_DROP_FOREIGN_SOURCE,    /* inner source not behind the sending VTEP */
+	VNET_DROP_VXLAN_FLAGS,       /* I flag not set */
+	VNET_DROP_OUTER_FRAGMENT,    /* fragmented outer IPv4 */
+	VNET_DROP_FRAG_NEEDED,       /* too big, DF set: ICMP frag-needed sent */
+	VNET_DROP_TOO_BIG,           /* too big, no DF: VTEPs never fragment */
+	VNET_DROP_NO_ROUTE_VTEP,     /* no underlay route/neighbour to the VTEP */
+	VNET_DROP_NOT_LOCAL,         /* decapsulated frame for a MAC not on this host */
+	VNET_DROP_HAIRPIN,           /* destination is the sending port itself */
+	VNET_DROP_FLOOD_LIMIT,       /* replication list longer than the datapath bound */
+	VNET_DROP_ERROR,             /* a helper failed (adjust_room, redirect, ...) */
+	VNET_DROP_MAX,
+};
+
+/* Per-endpoint counters, a per-CPU hash keyed by endpoint_id. */
+struct vnet_ep_stats {
+	__u64 tx_packets; /* from the endpoint into the overlay */
+	__u64 tx_bytes;
+	__u64 rx_packets; /* delivered to the endpoint */
+	__u64 rx_bytes;
+	__u64 drops[VNET_DROP_MAX];
+};
+
+#ifdef __cplusplus
+static_assert(sizeof(struct vnet_port) == 20);
+static_assert(sizeof(struct vnet_port_src_key) == 12);
+static_assert(sizeof(struct vnet_fdb_key) == 12);
+static_assert(sizeof(struct vnet_fdb_entry) == 16);
+static_assert(sizeof(struct vnet_neigh_key) == 8);
+static_assert(sizeof(struct vnet_neigh_entry) == 8);
+static_assert(sizeof(struct vnet_remote_src_key) == 16);
+static_assert(sizeof(struct vnet_network) == 8 + 4 * (VNET_MAX_FLOOD_VTEPS + VNET_MAX_FLOOD_PORTS));
+#endif
+
+#endif /* VNET_ABI_H */

@@ -1,0 +1,74 @@
+#pragma once
+// Desired map entries vs what is pinned now. bind() turns a HostPlan into
+// concrete key/value bytes (interface names resolved to ifindexes);
+// reconcile() applies the difference with three idempotent operations,
+// update, delete (missing is fine) and prune, writing only what changed and
+// in an order that never opens a hole: every map is updated before any map
+// is pruned, dependencies first (sources and fdb before the port that uses
+// them), and deletions run in the reverse order (ports first).
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compile/plan.h"
+#include "util/result.h"
+
+namespace vnet::reconcile {
+
+using Bytes = std::vector<std::uint8_t>;
+using Entries = std::map<Bytes, Bytes>;
+
+// One BPF map as the reconciler sees it. The real one wraps a pinned map fd
+// (datapath/), tests use an in-memory fake that counts writes.
+class MapIo {
+ public:
+  virtual ~MapIo() = default;
+  virtual Result<Entries> dump() = 0;
+  virtual Status update(const Bytes& key, const Bytes& value) = 0;
+  virtual Status remove(const Bytes& key) = 0;  // ENOENT is success
+};
+
+struct MapDesired {
+  std::string name;  // VNET_MAP_* from abi.h
+  Entries entries;
+  // Counters: entries are created (zeroed) when missing and deleted when
+  // stale, but an existing value is never compared or overwritten.
+  bool presence_only = false;
+};
+
+// The whole datapath state of a host, in update order.
+struct DesiredMaps {
+  std::vector<MapDesired> maps;
+  // Local endpoints whose interface does not exist (yet): their port is not
+  // programmed; vnetd rebinds when the interface appears.
+  std::vector<std::string> missing_interfaces;
+};
+
+struct InterfaceInfo {
+  std::uint32_t ifindex = 0;
+  std::uint16_t port_flags = 0;  // VNET_PORT_F_*
+};
+
+using InterfaceResolver =
+    std::function<std::optional<InterfaceInfo>(const std::string& name)>;
+
+DesiredMaps bind(const compile::HostPlan& plan, const InterfaceResolver& resolve);
+
+struct Counts {
+  std::size_t updated = 0;
+  std::size_t deleted = 0;
+  std::size_t unchanged = 0;
+};
+
+using MapLookup = std::function<MapIo*(const std::string& name)>;
+
+// Applies `desired` to the maps found through `lookup` (a name it cannot
+// find is an error). Continues past a failed write so one bad entry does
+// not block the rest; the returned Status names every failure.
+Result<Counts> reconcile(const DesiredMaps& desired, const MapLookup& lookup);
+
+}  // namespace vnet::reconcile
