@@ -135,6 +135,19 @@ struct vnet_network {
 	__u32 port_ifindex[VNET_MAX_FLOOD_PORTS];
 };
 
+/*
+ * Load-time configuration of every program (const volatile rodata, set by
+ * vnetd before load; a change reloads and atomically replaces the programs).
+ */
+#define VNET_CFG_F_POISON_HEADROOM (1u << 0) /* tests: fill new headroom with 0xff */
+
+struct vnet_config {
+	__be32 vtep_be;            /* this host's VTEP address */
+	__be16 vxlan_port_be;      /* UDP port of VXLAN, default 4789 */
+	__u16 flags;               /* VNET_CFG_F_* */
+	__u32 underlay_ifindex;    /* where encapsulated frames leave */
+};
+
 /* Drop reasons: every packet the datapath discards is counted under one. */
 enum vnet_drop_reason {
 	VNET_DROP_NONE = 0,
@@ -177,6 +190,7 @@ static_assert(sizeof(struct vnet_fdb_entry) == 16);
 static_assert(sizeof(struct vnet_neigh_key) == 8);
 static_assert(sizeof(struct vnet_neigh_entry) == 8);
 static_assert(sizeof(struct vnet_remote_src_key) == 16);
+static_assert(sizeof(struct vnet_config) == 12);
 static_assert(sizeof(struct vnet_network) == 8 + 4 * (VNET_MAX_FLOOD_VTEPS + VNET_MAX_FLOOD_PORTS));
 #endif
 
