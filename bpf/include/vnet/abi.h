@@ -11,13 +11,10 @@
 #define VNET_ABI_H
 
 #ifdef __cplusplus
-#include <cstdint>
-typedef std::uint8_t __u8;
-typedef std::uint16_t __u16;
-typedef std::uint32_t __u32;
-typedef std::uint64_t __u64;
-typedef std::uint16_t __be16;
-typedef std::uint32_t __be32;
+/* The kernel's own typedefs: anything that includes <sys/stat.h>, libbpf or
+ * netlink headers gets them too, and a second definition with std::uint64_t
+ * (unsigned long, not unsigned long long) would conflict. */
+#include <linux/types.h>
 #endif
 
 #define VNET_ABI_VERSION 1

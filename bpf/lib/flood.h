@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Replication of a broadcast/multicast frame to the local ports of its
+ * network: one bpf_clone_redirect() to the egress of each port's host-side
+ * interface (so the peer's eth_type_trans() classifies the copy), in a loop
+ * bounded by VNET_MAX_FLOOD_PORTS. A list longer than the bound is cut and
+ * counted FLOOD_LIMIT (vnetctl refuses such topologies, so this is a
+ * guard); a copy that cannot be sent is counted ERROR for its receiver.
+ */
+#ifndef VNET_LIB_FLOOD_H
+#define VNET_LIB_FLOOD_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <vnet/abi.h>
+#include "lib/maps.h"
+#include "lib/stats.h"
+
+/* skip_ifindex: the sending port (0 when the frame came from the underlay). */
+static __always_inline void flood_local(struct __sk_buff *skb,
+					const struct vnet_network *net,
+					__u32 skip_ifindex, __u32 charge_ep)
+{
+	__u32 n = net->n_ports;
+	__u32 i;
+
+	if (n > VNET_MAX_FLOOD_PORTS) {
+		stats_drop(VNET_DROP_FLOOD_LIMIT, charge_ep);
+		n = VNET_MAX_FLOOD_PORTS;
+	}
+	for (i = 0; i < VNET_MAX_FLOOD_PORTS; i++) {
+		__u32 ifindex;
+
+		if (i >= n)
+			break;
+		ifindex = net->port_ifindex[i];
+		if (!ifindex || ifindex == skip_ifindex)
+			continue;
+		if (bpf_clone_redirect(skb, ifindex, 0))
+			stats_drop_ifindex(VNET_DROP_ERROR, ifindex);
+		else
+			stats_rx_ifindex(ifindex, skb->len);
+	}
+}
+
+#endif /* VNET_LIB_FLOOD_H */

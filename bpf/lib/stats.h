@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Counters. Helpers never decide a verdict for a drop: they return
+ * VNET_DROP(reason) (a negative int; >= 0 is a verdict to return as is) and
+ * the program's entry point counts the reason in vnet_drops and, when the
+ * packet belongs to a local endpoint, in that endpoint's vnet_ep_stats, then
+ * turns it into TC_ACT_SHOT / XDP_DROP (Cilium's drop_reasons pattern).
+ * Endpoint keys are created and pruned by vnetd; a missing key is not an
+ * error (the endpoint was just removed), the packet is simply not counted
+ * per endpoint.
+ */
+#ifndef VNET_LIB_STATS_H
+#define VNET_LIB_STATS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <vnet/abi.h>
+#include "lib/maps.h"
+
+/* A helper's outcome: >= 0 is a verdict, < 0 is a drop reason. */
+#define VNET_DROP(reason) (-(int)(reason))
+
+/* No endpoint to charge a drop to. Endpoint ids start at 1. */
+#define VNET_EP_NONE 0
+
+static __always_inline void stats_drop_global(__u32 reason)
+{
+	__u64 *cnt;
+
+	if (reason >= VNET_DROP_MAX)
+		reason = VNET_DROP_ERROR;
+	cnt = bpf_map_lookup_elem(&vnet_drops, &reason);
+	if (cnt)
+		*cnt += 1;
+}
+
+static __always_inline struct vnet_ep_stats *stats_ep(__u32 ep_id)
+{
+	if (ep_id == VNET_EP_NONE)
+		return NULL;
+	return bpf_map_lookup_elem(&vnet_ep_stats, &ep_id);
+}
+
+/* Count a drop globally and, if ep_id names an endpoint, for it. */
+static __always_inline void stats_drop(__u32 reason, __u32 ep_id)
+{
+	struct vnet_ep_stats *st;
+
+	if (reason >= VNET_DROP_MAX)
+		reason = VNET_DROP_ERROR;
+	stats_drop_global(reason);
+	st = stats_ep(ep_id);
+	if (st)
+		st->drops[reason] += 1;
+}
+
+static __always_inline void stats_tx(__u32 ep_id, __u64 bytes)
+{
+	struct vnet_ep_stats *st = stats_ep(ep_id);
+
+	if (st) {
+		st->tx_packets += 1;
+		st->tx_bytes += bytes;
+	}
+}
+
+static __always_inline void stats_rx(__u32 ep_id, __u64 bytes)
+{
+	struct vnet_ep_stats *st = stats_ep(ep_id);
+
+	if (st) {
+		st->rx_packets += 1;
+		st->rx_bytes += bytes;
+	}
+}
+
+/* rx for a port known only by ifindex (replication lists hold ifindexes). */
+static __always_inline void stats_rx_ifindex(__u32 ifindex, __u64 bytes)
+{
+	struct vnet_port *port = bpf_map_lookup_elem(&vnet_ports, &ifindex);
+
+	if (port)
+		stats_rx(port->endpoint_id, bytes);
+}
+
+static __always_inline void stats_drop_ifindex(__u32 reason, __u32 ifindex)
+{
+	struct vnet_port *port = bpf_map_lookup_elem(&vnet_ports, &ifindex);
+
+	stats_drop(reason, port ? port->endpoint_id : VNET_EP_NONE);
+}
+
+#endif /* VNET_LIB_STATS_H */

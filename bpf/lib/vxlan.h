@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Receive-side VXLAN validation shared by vnet_xdp_underlay and
+ * vnet_tc_underlay. vxlan_rx_parse() works on a [data, data_end) window so
+ * the very same checks compile for XDP and tc: is this UDP to our VXLAN
+ * port (else "not ours", passed untouched), outer fragments, the I flag,
+ * known VTEP, known VNI, inner frame sane, inner source MAC and IPv4 behind
+ * that VTEP, then where the inner destination lives. It returns
+ * VNET_RX_NOT_VXLAN, VNET_RX_BUM, VNET_RX_UNICAST (a local port, rx->dst) or
+ * VNET_DROP(reason); it never touches the packet.
+ */
+#ifndef VNET_LIB_VXLAN_H
+#define VNET_LIB_VXLAN_H
+
+#include <linux/types.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <vnet/abi.h>
+#include "lib/config.h"
+#include "lib/maps.h"
+#include "lib/parsing.h"
+#include "lib/stats.h"
+
+enum vnet_rx_kind {
+	VNET_RX_NOT_VXLAN = 0, /* not UDP to the VXLAN port: host stack's */
+	VNET_RX_UNICAST = 1,   /* to a local port: rx->dst */
+	VNET_RX_BUM = 2,       /* inner broadcast/multicast: replicate */
+};
+
+/* Outer IPv4 (options included) + UDP + VXLAN + inner Ethernet, at most. */
+#define VNET_RX_MAX_OUTER (ETH_HLEN + 60 + 8 + 8)
+/* What tc pulls into the linear area when the headers are not all there. */
+#define VNET_RX_PULL_LEN (VNET_RX_MAX_OUTER + ETH_HLEN + 60)
+
+struct vnet_rx {
+	__u32 outer_len;    /* bytes before the inner Ethernet header */
+	__u32 vni;
+	__be32 vtep_be;     /* outer source address */
+	__u8 have_inner;    /* inner Ethernet header was parsed: dst_key valid */
+	__u8 inner_ipv4;    /* inner ethertype is IPv4 */
+	__u8 truncated;     /* a bounds check failed: tc may pull and retry */
+	__u8 pad;
+	struct vnet_fdb_key dst_key;        /* (vni, inner destination MAC) */
+	const struct vnet_fdb_entry *dst;   /* VNET_RX_UNICAST: local port */
+	const struct vnet_network *net;     /* the VNI's flood lists */
+};
+
+static __always_inline int remote_src_allowed(__u32 vni, __be32 vtep_be,
+					      __be32 ip_be)
+{
+	struct vnet_remote_src_key key = {
+		.prefixlen = 96,
+		.vni = vni,
+		.vtep_be = vtep_be,
+		.ip_be = ip_be,
+	};
+
+	return bpf_map_lookup_elem(&vnet_remote_src, &key) != NULL;
+}
+
+static __always_inline int vxlan_rx_parse(void *data, void *data_end,
+					  struct vnet_rx *rx)
+{
+	struct hdr_cursor nh = { .pos = data };
+	struct vnet_fdb_entry *src;
+	struct vxlanhdr_be *vxh;
+	struct ethhdr *eth, *ieth;
+	struct iphdr *iph;
+	struct udphdr *udp;
+	__be32 inner_src;
+	int bad;
+
+	rx->have_inner = 0;
+	rx->inner_ipv4 = 0;
+	rx->truncated = 0;
+	rx->dst = NULL;
+	rx->net = NULL;
+
+	/* 1. Anything but UDP/IPv4 to the VXLAN port belongs to the host. */
+	eth = parse_ethhdr(&nh, data_end);
+	if (!eth)
+		goto trunc_pass;
+	if (eth->h_proto != bpf_htons(ETH_P_IP))
+		return VNET_RX_NOT_VXLAN;
+	iph = parse_iphdr(&nh, data_end, &bad);
+	if (!iph) {
+		if (bad)
+			return VNET_RX_NOT_VXLAN;
+		goto trunc_pass;
+	}
+	if (iph->protocol != IPPROTO_UDP)
+		return VNET_RX_NOT_VXLAN;
+	if (iph->frag_off & IP_OFFSET_BE) {
+		/* No UDP header to look at: known VTEPs never fragment. */
+		if (bpf_map_lookup_elem(&vnet_vteps, &iph->saddr))
+			return VNET_DROP(VNET_DROP_OUTER_FRAGMENT);
+		return VNET_RX_NOT_VXLAN;
+	}
+	udp = parse_udphdr(&nh, data_end);
+	if (!udp)
+		goto trunc_pass;
+	if (udp->dest != vnet_cfg.vxlan_port_be)
+		return VNET_RX_NOT_VXLAN;
+	if (iph->frag_off & IP_MF_BE)
+		return VNET_DROP(VNET_DROP_OUTER_FRAGMENT);
+
+	/* From here on the packet is ours: truncation is MALFORMED. */
+	vxh = parse_vxlanhdr(&nh, data_end);
+	if (!vxh)
+		goto trunc_drop;
+	/* 2. I flag; reserved bits are ignored (RFC 7348). */
+	if (!(vxh->flags & VXLAN_FLAG_I))
+		return VNET_DROP(VNET_DROP_VXLAN_FLAGS);
+
+	/* 3. Known VTEP, known VNI. */
+	rx->vtep_be = iph->saddr;
+	if (!bpf_map_lookup_elem(&vnet_vteps, &rx->vtep_be))
+		return VNET_DROP(VNET_DROP_UNKNOWN_VTEP);
+	rx->vni = bpf_ntohl(vxh->vni) >> 8;
+	rx->net = bpf_map_lookup_elem(&vnet_networks, &rx->vni);
+	if (!rx->net)
+		return VNET_DROP(VNET_DROP_UNKNOWN_VNI);
+
+	/* 4. Inner frame: source behind that VTEP. */
+	ieth = parse_ethhdr(&nh, data_end);
+	if (!ieth)
+		goto trunc_drop;
+	rx->outer_len = (void *)ieth - data;
+	rx->have_inner = 1;
+	rx->dst_key.vni = rx->vni;
+	rx->dst_key.pad = 0;
+	mac_copy(rx->dst_key.mac, ieth->h_source);
+	src = bpf_map_lookup_elem(&vnet_fdb, &rx->dst_key);
+	mac_copy(rx->dst_key.mac, ieth->h_dest);
+	if (!src || src->vtep_be != rx->vtep_be)
+		return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
+
+	if (ieth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *iiph = parse_iphdr(&nh, data_end, &bad);
+
+		if (!iiph) {
+			if (bad)
+				return VNET_DROP(VNET_DROP_MALFORMED);
+			goto trunc_drop;
+		}
+		rx->inner_ipv4 = 1;
+		inner_src = iiph->saddr;
+	} else if (ieth->h_proto == bpf_htons(ETH_P_ARP)) {
+		struct arp_eth_ipv4 *arp = parse_arp(&nh, data_end);
+
+		if (!arp)
+			goto trunc_drop;
+		if (!arp_is_eth_ipv4(arp))
+			return VNET_DROP(VNET_DROP_MALFORMED);
+		inner_src = arp->spa;
+	} else {
+		return VNET_DROP(VNET_DROP_ETHERTYPE);
+	}
+	/* 0.0.0.0 is legal only as an ARP probe's sender (RFC 5227). */
+	if (!(inner_src == 0 && !rx->inner_ipv4) &&
+	    !remote_src_allowed(rx->vni, rx->vtep_be, inner_src))
+		return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
+
+	/* 5. Where the destination lives. */
+	if (mac_is_multicast(rx->dst_key.mac))
+		return VNET_RX_BUM;
+	rx->dst = bpf_map_lookup_elem(&vnet_fdb, &rx->dst_key);
+	if (!rx->dst)
+		return VNET_DROP(VNET_DROP_UNKNOWN_UNICAST);
+	if (!rx->dst->ifindex)
+		return VNET_DROP(VNET_DROP_NOT_LOCAL);
+	return VNET_RX_UNICAST;
+
+trunc_pass:
+	rx->truncated = 1;
+	return VNET_RX_NOT_VXLAN;
+trunc_drop:
+	rx->truncated = 1;
+	return VNET_DROP(VNET_DROP_MALFORMED);
+}
+
+/*
+ * The local endpoint a dropped VXLAN packet was addressed to, if any: drops
+ * are charged to it. Slow path only (one more fdb lookup).
+ */
+static __always_inline __u32 vxlan_rx_drop_ep(const struct vnet_rx *rx)
+{
+	const struct vnet_fdb_entry *dst = rx->dst;
+
+	if (!rx->have_inner || mac_is_multicast(rx->dst_key.mac))
+		return VNET_EP_NONE;
+	if (!dst)
+		dst = bpf_map_lookup_elem(&vnet_fdb, &rx->dst_key);
+	if (!dst || !dst->ifindex)
+		return VNET_EP_NONE;
+	return dst->endpoint_id;
+}
+
+#endif /* VNET_LIB_VXLAN_H */
