@@ -137,7 +137,9 @@ static __always_inline int endpoint_handle(struct __sk_buff *skb,
 		if (!iph)
 			return VNET_DROP(VNET_DROP_MALFORMED);
 		ip_hlen = iph->ihl * 4;
-		if (bpf_ntohs(iph->tot_len) < ip_hlen)
+		/* skb->len, not data_end: a GSO packet's tot_len covers its frags */
+		if (bpf_ntohs(iph->tot_len) < ip_hlen ||
+		    bpf_ntohs(iph->tot_len) > skb->len - ETH_HLEN)
 			return VNET_DROP(VNET_DROP_MALFORMED);
 		if (!port_src_allowed(ifindex, iph->saddr))
 			return VNET_DROP(VNET_DROP_SPOOF_IP);

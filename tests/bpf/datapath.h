@@ -1,0 +1,124 @@
+// The three vnet programs loaded once with a shared pin root, the topology of
+// lab.h written into their maps through the abi.h structs, one-shot
+// BPF_PROG_TEST_RUN, map snapshots and the generic expectation checker every
+// fixture table goes through.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lab.h"
+#include "packet.h"
+#include "vnet/abi.h"
+
+namespace vt {
+
+enum class Prog { kXdpUnderlay, kTcUnderlay, kTcEndpoint };
+const char* prog_name(Prog p);
+
+// Verdicts (uapi values, spelled out so a reader needs no header).
+inline constexpr std::uint32_t kXdpDrop = 1;
+inline constexpr std::uint32_t kXdpPass = 2;
+inline constexpr std::uint32_t kXdpRedirect = 4;
+inline constexpr std::uint32_t kTcOk = 0;
+inline constexpr std::uint32_t kTcShot = 2;
+inline constexpr std::uint32_t kTcRedirect = 7;
+std::string verdict_name(Prog p, std::uint32_t v);
+std::string drop_name(int reason);
+
+// Loads the skeletons that were built (once per process). False with a
+// message when a program is missing or fails to load.
+bool programs_load(std::string* err);
+bool program_available(Prog p, std::string* why);
+void programs_unload();
+
+struct MapFds {
+  int ports = -1, port_src = -1, fdb = -1, neigh = -1, remote_src = -1, vteps = -1, networks = -1,
+      ep_stats = -1, drops = -1;
+};
+const MapFds& maps();
+
+// Empties every map, then writes the lab topology.
+void reset_maps();
+void install_topology();
+
+struct RunResult {
+  int err = 0;  // test_run errno (0 = ran)
+  std::uint32_t verdict = 0;
+  Bytes out;
+};
+RunResult run_prog(Prog p, const Bytes& in, const std::string& ifname);
+
+struct Snapshot {
+  std::map<std::string, std::map<Bytes, Bytes>> config;  // config maps: key -> value
+  std::vector<std::uint64_t> drops;                       // vnet_drops summed over CPUs
+  std::map<std::uint32_t, vnet_ep_stats> ep;              // vnet_ep_stats summed over CPUs
+};
+Snapshot snapshot();
+
+// ---- expectations -----------------------------------------------------------
+struct EpExpect {
+  enum Mode { kExact, kDropOptional, kAny };
+  std::uint32_t id = 0;
+  std::int64_t tx_packets = 0, tx_bytes = 0, rx_packets = 0, rx_bytes = 0;
+  int drop_reason = 0;
+  std::int64_t drops = 0;  // delta of drops[drop_reason]
+  Mode mode = kExact;      // kDropOptional: drops[drop_reason] may stay 0
+};
+EpExpect ep_tx(std::uint32_t id, std::size_t bytes);
+EpExpect ep_rx(std::uint32_t id, std::size_t bytes);
+EpExpect ep_drop(std::uint32_t id, int reason);
+EpExpect ep_maybe_drop(std::uint32_t id, int reason);
+EpExpect ep_any(std::uint32_t id);
+
+struct FrameExpect {
+  Bytes bytes;
+  std::vector<bool> mask;  // empty: every byte compared; else mask[i] = compare byte i
+};
+
+struct Expect {
+  std::uint32_t verdict = 0;
+  enum Out { kUnchecked, kUnchanged, kEquals } out = kUnchecked;
+  FrameExpect out_frame;
+  int drop = VNET_DROP_NONE;  // the one vnet_drops counter that moves by +1
+  std::vector<EpExpect> ep;   // endpoints not listed must not change
+  // Frames that must arrive at capture points (order-insensitive). Every
+  // capture point not listed must receive nothing.
+  std::map<std::string, std::vector<FrameExpect>> captures;
+};
+
+// Runs one case once and checks verdict, output, counters, untouched
+// configuration maps and what was really transmitted.
+void check_case(Prog p, const Bytes& in, const std::string& ifname, const Expect& e);
+
+// Compares with a mask; returns an empty string when equal.
+std::string frame_mismatch(const FrameExpect& want, const Bytes& got);
+
+// Fixture base: every test starts from a freshly written topology and skips
+// when the program it needs is not built yet.
+class Datapath : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  void SetUp() override;
+};
+
+// First statement of every test: skip while the program's skeleton is not
+// built yet; fail when it is built but does not load.
+bool program_built(Prog p);
+#define VT_NEED(p)                                      \
+  do {                                                  \
+    std::string why_;                                   \
+    if (!::vt::program_built(p)) {                      \
+      GTEST_SKIP() << ::vt::prog_name(p) << " not built yet"; \
+    }                                                   \
+    if (!::vt::program_available(p, &why_)) {           \
+      GTEST_FAIL() << why_;                             \
+    }                                                   \
+  } while (0)
+
+}  // namespace vt
