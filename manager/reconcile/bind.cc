@@ -1,0 +1,214 @@
+// bind(): HostPlan -> the exact key/value bytes of every map vnetd owns.
+// Keys and values are the abi.h structs byte for byte (zeroed first, so
+// padding is deterministic and compares equal with what the kernel returns).
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+#include <unordered_map>
+
+#include "reconcile/reconcile.h"
+#include "vnet/abi.h"
+
+namespace vnet::reconcile {
+
+namespace {
+
+template <typename T>
+T zeroed() {
+  static_assert(std::is_trivially_copyable_v<T>);
+  T v;
+  std::memset(&v, 0, sizeof v);
+  return v;
+}
+
+template <typename T>
+Bytes to_bytes(const T& v) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  const auto* p = reinterpret_cast<const std::uint8_t*>(&v);
+  return Bytes(p, p + sizeof v);
+}
+
+// LPM values carry nothing: presence of the prefix is the check.
+const Bytes kLpmPresent{1};
+
+// The ports whose interfaces resolved, by interface name.
+using Resolved = std::unordered_map<std::string, InterfaceInfo>;
+
+MapDesired vteps_map(const compile::HostPlan& plan) {
+  MapDesired m{.name = VNET_MAP_VTEPS};
+  const auto value = to_bytes(zeroed<vnet_vtep>());
+  for (const Ipv4& vtep : plan.vteps) {
+    const __be32 key = vtep.be();
+    m.entries.insert_or_assign(to_bytes(key), value);
+  }
+  return m;
+}
+
+MapDesired remote_src_map(const compile::HostPlan& plan) {
+  MapDesired m{.name = VNET_MAP_REMOTE_SRC};
+  for (const auto& r : plan.remote_src) {
+    auto key = zeroed<vnet_remote_src_key>();
+    key.prefixlen = 64 + static_cast<__u32>(r.prefix.len);
+    key.vni = r.vni;
+    key.vtep_be = r.vtep.be();
+    key.ip_be = r.prefix.addr.be();
+    m.entries.insert_or_assign(to_bytes(key), kLpmPresent);
+  }
+  return m;
+}
+
+MapDesired neigh_map(const compile::HostPlan& plan) {
+  MapDesired m{.name = VNET_MAP_NEIGH};
+  for (const auto& n : plan.neigh) {
+    auto key = zeroed<vnet_neigh_key>();
+    key.vni = n.vni;
+    key.ip_be = n.ip.be();
+    auto value = zeroed<vnet_neigh_entry>();
+    std::memcpy(value.mac, n.mac.bytes.data(), VNET_ETH_ALEN);
+    m.entries.insert_or_assign(to_bytes(key), to_bytes(value));
+  }
+  return m;
+}
+
+MapDesired fdb_map(const compile::HostPlan& plan, const Resolved& resolved) {
+  MapDesired m{.name = VNET_MAP_FDB};
+  for (const auto& f : plan.fdb) {
+    auto key = zeroed<vnet_fdb_key>();
+    key.vni = f.vni;
+    std::memcpy(key.mac, f.mac.bytes.data(), VNET_ETH_ALEN);
+    auto value = zeroed<vnet_fdb_entry>();
+    value.endpoint_id = f.endpoint_id;
+    if (f.vtep) {
+      value.vtep_be = f.vtep->be();
+    } else {
+      // A local MAC whose interface is missing has nowhere to go: leaving it
+      // out makes frames to it UNKNOWN_UNICAST drops, which is the truth.
+      auto it = resolved.find(f.interface);
+      if (it == resolved.end()) {
+        continue;
+      }
+      value.ifindex = it->second.ifindex;
+      value.port_flags = it->second.port_flags;
+    }
+    m.entries.insert_or_assign(to_bytes(key), to_bytes(value));
+  }
+  return m;
+}
+
+MapDesired port_src_map(const compile::HostPlan& plan, const Resolved& resolved) {
+  MapDesired m{.name = VNET_MAP_PORT_SRC};
+  for (const auto& port : plan.ports) {
+    auto it = resolved.find(port.interface);
+    if (it == resolved.end()) {
+      continue;
+    }
+    for (const auto& prefix : port.sources) {
+      auto key = zeroed<vnet_port_src_key>();
+      key.prefixlen = 32 + static_cast<__u32>(prefix.len);
+      key.ifindex = it->second.ifindex;
+      key.ip_be = prefix.addr.be();
+      m.entries.insert_or_assign(to_bytes(key), kLpmPresent);
+    }
+  }
+  return m;
+}
+
+MapDesired networks_map(const compile::HostPlan& plan, const Resolved& resolved) {
+  MapDesired m{.name = VNET_MAP_NETWORKS};
+  for (const auto& net : plan.networks) {
+    auto value = zeroed<vnet_network>();
+    // The counts are the real list lengths even when they exceed the
+    // arrays (a topology the validator should have refused): the datapath
+    // then knows the list is cut short and counts VNET_DROP_FLOOD_LIMIT
+    // instead of silently flooding to a subset.
+    value.n_vteps = static_cast<__u32>(net.remote_vteps.size());
+    for (std::size_t i = 0; i < net.remote_vteps.size() && i < VNET_MAX_FLOOD_VTEPS; ++i) {
+      value.vteps_be[i] = net.remote_vteps[i].be();
+    }
+    __u32 n_ports = 0;
+    for (const auto& ifname : net.port_interfaces) {
+      auto it = resolved.find(ifname);
+      if (it == resolved.end()) {
+        continue;
+      }
+      if (n_ports < VNET_MAX_FLOOD_PORTS) {
+        value.port_ifindex[n_ports] = it->second.ifindex;
+      }
+      ++n_ports;
+    }
+    value.n_ports = n_ports;
+    const __u32 key = net.vni;
+    m.entries.insert_or_assign(to_bytes(key), to_bytes(value));
+  }
+  return m;
+}
+
+MapDesired ep_stats_map(const compile::HostPlan& plan) {
+  // Counters exist for every local endpoint, interface or not, so a VM whose
+  // tap is recreated keeps its history.
+  MapDesired m{.name = VNET_MAP_EP_STATS, .presence_only = true};
+  const auto value = to_bytes(zeroed<vnet_ep_stats>());
+  for (const auto& port : plan.ports) {
+    const __u32 key = port.endpoint_id;
+    m.entries.insert_or_assign(to_bytes(key), value);
+  }
+  return m;
+}
+
+MapDesired ports_map(const compile::HostPlan& plan, const Resolved& resolved) {
+  MapDesired m{.name = VNET_MAP_PORTS};
+  for (const auto& port : plan.ports) {
+    auto it = resolved.find(port.interface);
+    if (it == resolved.end()) {
+      continue;
+    }
+    auto value = zeroed<vnet_port>();
+    value.endpoint_id = port.endpoint_id;
+    value.vni = port.vni;
+    std::memcpy(value.mac, port.mac.bytes.data(), VNET_ETH_ALEN);
+    value.flags = it->second.port_flags;
+    value.ip_be = port.ip.be();
+    const __u32 key = it->second.ifindex;
+    m.entries.insert_or_assign(to_bytes(key), to_bytes(value));
+  }
+  return m;
+}
+
+}  // namespace
+
+DesiredMaps bind(const compile::HostPlan& plan, const InterfaceResolver& resolve) {
+  DesiredMaps out;
+  Resolved resolved;
+  for (const auto& port : plan.ports) {
+    if (resolved.count(port.interface) != 0) {
+      continue;
+    }
+    std::optional<InterfaceInfo> info = resolve(port.interface);
+    if (info && info->ifindex != 0) {
+      resolved.emplace(port.interface, *info);
+    } else {
+      out.missing_interfaces.push_back(port.interface);
+    }
+  }
+  std::sort(out.missing_interfaces.begin(), out.missing_interfaces.end());
+  out.missing_interfaces.erase(
+      std::unique(out.missing_interfaces.begin(), out.missing_interfaces.end()),
+      out.missing_interfaces.end());
+
+  // Update order: what a port's traffic depends on (VTEPs, sources, ARP,
+  // forwarding, flood lists, counters) exists before the port entry that
+  // lets its traffic in; reconcile() prunes in the reverse order.
+  out.maps.reserve(8);
+  out.maps.push_back(vteps_map(plan));
+  out.maps.push_back(remote_src_map(plan));
+  out.maps.push_back(neigh_map(plan));
+  out.maps.push_back(fdb_map(plan, resolved));
+  out.maps.push_back(port_src_map(plan, resolved));
+  out.maps.push_back(networks_map(plan, resolved));
+  out.maps.push_back(ep_stats_map(plan));
+  out.maps.push_back(ports_map(plan, resolved));
+  return out;
+}
+
+}  // namespace vnet::reconcile

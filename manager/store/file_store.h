@@ -1,0 +1,46 @@
+#pragma once
+// The embedded `file:DIR` store backend.
+//
+//   DIR/lock              flock(2)ed exclusively for the whole of commit()
+//   DIR/desired           the current generation, store/codec.h binary format;
+//                         replaced by tmp + fsync + rename + fsync(DIR), so a
+//                         reader sees the old or the new file, never a mix
+//   DIR/desired.tmp.<pid> a commit in progress (a leftover from a crashed
+//                         commit is removed by the next one, under the lock)
+//   DIR/status/<host>     one vnetd's status, store/codec.h text format,
+//                         replaced by tmp + rename on every change/heartbeat
+//
+// Readers take no lock: rename(2) is atomic. Several processes (vnetctl
+// invocations, vnetd heartbeats) may use one DIR concurrently.
+//
+// watch() watches DIR itself with inotify, so it sees every `desired`
+// replacement (IN_MOVED_TO). Create the watch before the first load() so no
+// commit can fall between them.
+
+#include <memory>
+#include <string>
+
+#include "store/store.h"
+
+namespace vnet::store {
+
+class FileStore final : public Store {
+ public:
+  // Creates DIR and DIR/status (mode 0755) if missing.
+  static Result<std::unique_ptr<FileStore>> open(const std::string& dir);
+
+  Result<std::optional<StoredState>> load() override;
+  Result<StoredState> commit(const topology::Topology& desired) override;
+  Status put_status(const HostStatus& status) override;
+  Result<std::vector<HostStatus>> statuses() override;
+  Result<std::unique_ptr<Watch>> watch() override;
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  explicit FileStore(std::string dir) : dir_(std::move(dir)) {}
+
+  std::string dir_;
+};
+
+}  // namespace vnet::store

@@ -1,0 +1,486 @@
+// bind(): byte layouts of every map against hand-computed bytes.
+// reconcile(): against in-memory maps that record every write.
+
+#include "reconcile/reconcile.h"
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cstring>
+#include <set>
+
+#include "compile/plan.h"
+#include "vnet/abi.h"
+
+namespace vnet::reconcile {
+namespace {
+
+using compile::HostPlan;
+using compile::PlannedFdb;
+using compile::PlannedNeigh;
+using compile::PlannedNetwork;
+using compile::PlannedPort;
+using compile::PlannedRemoteSrc;
+
+static_assert(std::endian::native == std::endian::little,
+              "hand-computed bytes below assume a little-endian host");
+
+Ipv4 ip(const char* s) { return Ipv4::parse(s).value(); }
+Ipv4Prefix pfx(const char* s) { return Ipv4Prefix::parse(s).value(); }
+Mac mac(const char* s) { return Mac::parse(s).value(); }
+
+// hv1 of a two-host, two-VNI layout: b1 (blue, local, resolves), r1 (red,
+// local, interface missing), b2 (blue, on 198.18.0.2).
+HostPlan sample_plan() {
+  HostPlan p;
+  p.host = "hv1";
+  p.vtep_ip = ip("198.18.0.1");
+  p.underlay_interface = "eth0";
+  p.ports = {
+      PlannedPort{.endpoint = "b1",
+                  .endpoint_id = 1,
+                  .interface = "b1-h",
+                  .vni = 1001,
+                  .mac = mac("02:00:00:00:01:01"),
+                  .ip = ip("10.0.1.11"),
+                  .sources = {pfx("10.0.1.11/32"), pfx("192.168.0.0/16")}},
+      PlannedPort{.endpoint = "r1",
+                  .endpoint_id = 4,
+                  .interface = "r1-h",
+                  .vni = 2002,
+                  .mac = mac("02:00:00:00:02:01"),
+                  .ip = ip("10.0.1.11"),
+                  .sources = {pfx("10.0.1.11/32")}},
+  };
+  p.fdb = {
+      {.vni = 1001, .mac = mac("02:00:00:00:01:01"), .interface = "b1-h", .endpoint_id = 1},
+      {.vni = 1001, .mac = mac("02:00:00:00:01:02"), .vtep = ip("198.18.0.2"), .endpoint_id = 2},
+      {.vni = 2002, .mac = mac("02:00:00:00:02:01"), .interface = "r1-h", .endpoint_id = 4},
+  };
+  p.neigh = {
+      {1001, ip("10.0.1.11"), mac("02:00:00:00:01:01")},
+      {1001, ip("10.0.1.12"), mac("02:00:00:00:01:02")},
+      {2002, ip("10.0.1.11"), mac("02:00:00:00:02:01")},
+  };
+  p.remote_src = {{1001, ip("198.18.0.2"), pfx("10.0.1.12/32")},
+                  {1001, ip("198.18.0.2"), pfx("10.9.0.0/16")}};
+  p.vteps = {ip("198.18.0.2")};
+  p.networks = {
+      PlannedNetwork{.name = "blue",
+                     .vni = 1001,
+                     .remote_vteps = {ip("198.18.0.2")},
+                     .port_interfaces = {"b1-h"}},
+      PlannedNetwork{.name = "red", .vni = 2002, .port_interfaces = {"r1-h"}},
+  };
+  return p;
+}
+
+std::optional<InterfaceInfo> resolve_b1_only(const std::string& name) {
+  if (name == "b1-h") {
+    return InterfaceInfo{.ifindex = 7, .port_flags = VNET_PORT_F_PEER};
+  }
+  return std::nullopt;
+}
+
+const MapDesired& map_named(const DesiredMaps& d, const std::string& name) {
+  for (const auto& m : d.maps) {
+    if (m.name == name) {
+      return m;
+    }
+  }
+  ADD_FAILURE() << "no map " << name;
+  static const MapDesired kEmpty;
+  return kEmpty;
+}
+
+Bytes value_of(const MapDesired& m, const Bytes& key) {
+  auto it = m.entries.find(key);
+  if (it == m.entries.end()) {
+    ADD_FAILURE() << m.name << ": key missing";
+    return {};
+  }
+  return it->second;
+}
+
+Bytes zeros(std::size_t n) { return Bytes(n, 0); }
+
+Bytes cat(std::initializer_list<Bytes> parts) {
+  Bytes out;
+  for (const auto& p : parts) {
+    out.insert(out.end(), p.begin(), p.end());
+  }
+  return out;
+}
+
+// ---- bind -------------------------------------------------------------------
+
+TEST(Bind, MapOrderAndMissingInterfaces) {
+  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  std::vector<std::string> names;
+  for (const auto& m : d.maps) {
+    names.push_back(m.name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{VNET_MAP_VTEPS, VNET_MAP_REMOTE_SRC, VNET_MAP_NEIGH,
+                                             VNET_MAP_FDB, VNET_MAP_PORT_SRC, VNET_MAP_NETWORKS,
+                                             VNET_MAP_EP_STATS, VNET_MAP_PORTS}));
+  EXPECT_EQ(d.missing_interfaces, (std::vector<std::string>{"r1-h"}));
+  for (const auto& m : d.maps) {
+    EXPECT_EQ(m.presence_only, m.name == VNET_MAP_EP_STATS) << m.name;
+  }
+}
+
+TEST(Bind, Vteps) {
+  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const auto& m = map_named(d, VNET_MAP_VTEPS);
+  ASSERT_EQ(m.entries.size(), 1u);
+  EXPECT_EQ(value_of(m, Bytes{198, 18, 0, 2}), zeros(4));
+}
+
+TEST(Bind, RemoteSrc) {
+  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const auto& m = map_named(d, VNET_MAP_REMOTE_SRC);
+  ASSERT_EQ(m.entries.size(), 2u);
+  // prefixlen 64+32, vni 1001, vtep 198.18.0.2, ip 10.0.1.12
+  const Bytes host_key{96, 0, 0, 0, 0xe9, 0x03, 0, 0, 198, 18, 0, 2, 10, 0, 1, 12};
+  EXPECT_EQ(value_of(m, host_key), Bytes{1});
+  const Bytes net_key{80, 0, 0, 0, 0xe9, 0x03, 0, 0, 198, 18, 0, 2, 10, 9, 0, 0};
+  EXPECT_EQ(value_of(m, net_key), Bytes{1});
+}
+
+TEST(Bind, Neigh) {
+  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const auto& m = map_named(d, VNET_MAP_NEIGH);
+  ASSERT_EQ(m.entries.size(), 3u);
+  EXPECT_EQ(value_of(m, Bytes{0xe9, 0x03, 0, 0, 10, 0, 1, 11}), (Bytes{2, 0, 0, 0, 1, 1, 0, 0}));
+  // Same address in the other tenant: its own key, its own MAC.
+  EXPECT_EQ(value_of(m, Bytes{0xd2, 0x07, 0, 0, 10, 0, 1, 11}), (Bytes{2, 0, 0, 0, 2, 1, 0, 0}));
+}
+
+TEST(Bind, Fdb) {
+  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const auto& m = map_named(d, VNET_MAP_FDB);
+  // r1's interface is missing: no local entry for it.
+  ASSERT_EQ(m.entries.size(), 2u);
+  const Bytes local_key{0xe9, 0x03, 0, 0, 2, 0, 0, 0, 1, 1, 0, 0};
+  const Bytes local_val{7, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, VNET_PORT_F_PEER, 0, 0, 0};
+  EXPECT_EQ(value_of(m, local_key), local_val);
+  const Bytes remote_key{0xe9, 0x03, 0, 0, 2, 0, 0, 0, 1, 2, 0, 0};
+  const Bytes remote_val{0, 0, 0, 0, 198, 18, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(value_of(m, remote_key), remote_val);
+}
+
+TEST(Bind, PortSrc) {
+  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const auto& m = map_named(d, VNET_MAP_PORT_SRC);
+  ASSERT_EQ(m.entries.size(), 2u);
+  EXPECT_EQ(value_of(m, Bytes{64, 0, 0, 0, 7, 0, 0, 0, 10, 0, 1, 11}), Bytes{1});
+  EXPECT_EQ(value_of(m, Bytes{48, 0, 0, 0, 7, 0, 0, 0, 192, 168, 0, 0}), Bytes{1});
+}
+
+TEST(Bind, Networks) {
+  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const auto& m = map_named(d, VNET_MAP_NETWORKS);
+  ASSERT_EQ(m.entries.size(), 2u);
+  const std::size_t vteps_off = 8;
+  const std::size_t ports_off = 8 + 4 * VNET_MAX_FLOOD_VTEPS;
+  Bytes blue = zeros(sizeof(vnet_network));
+  blue[0] = 1;  // n_vteps
+  blue[4] = 1;  // n_ports
+  blue[vteps_off + 0] = 198;
+  blue[vteps_off + 1] = 18;
+  blue[vteps_off + 3] = 2;
+  blue[ports_off] = 7;
+  EXPECT_EQ(value_of(m, Bytes{0xe9, 0x03, 0, 0}), blue);
+  // red's only port is missing: present with empty flood lists.
+  EXPECT_EQ(value_of(m, Bytes{0xd2, 0x07, 0, 0}), zeros(sizeof(vnet_network)));
+}
+
+TEST(Bind, EpStatsForEveryLocalEndpoint) {
+  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const auto& m = map_named(d, VNET_MAP_EP_STATS);
+  ASSERT_EQ(m.entries.size(), 2u);
+  EXPECT_EQ(value_of(m, Bytes{1, 0, 0, 0}), zeros(sizeof(vnet_ep_stats)));
+  EXPECT_EQ(value_of(m, Bytes{4, 0, 0, 0}), zeros(sizeof(vnet_ep_stats)));  // interface missing
+}
+
+TEST(Bind, Ports) {
+  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const auto& m = map_named(d, VNET_MAP_PORTS);
+  ASSERT_EQ(m.entries.size(), 1u);
+  const Bytes want = cat({{1, 0, 0, 0},           // endpoint_id
+                          {0xe9, 0x03, 0, 0},     // vni
+                          {2, 0, 0, 0, 1, 1},     // mac
+                          {VNET_PORT_F_PEER, 0},  // flags
+                          {10, 0, 1, 11}});       // ip_be
+  EXPECT_EQ(value_of(m, Bytes{7, 0, 0, 0}), want);
+}
+
+TEST(Bind, FloodListCountsKeepTheRealLength) {
+  HostPlan p;
+  PlannedNetwork net{.name = "big", .vni = 5};
+  for (std::uint32_t i = 0; i < VNET_MAX_FLOOD_VTEPS + 3; ++i) {
+    net.remote_vteps.push_back(Ipv4{0xc6120000u + i + 1});
+  }
+  p.networks = {net};
+  const DesiredMaps d = reconcile::bind(p, resolve_b1_only);
+  const auto& m = map_named(d, VNET_MAP_NETWORKS);
+  const Bytes v = value_of(m, Bytes{5, 0, 0, 0});
+  ASSERT_EQ(v.size(), sizeof(vnet_network));
+  vnet_network n;
+  std::memcpy(&n, v.data(), sizeof n);
+  EXPECT_EQ(n.n_vteps, VNET_MAX_FLOOD_VTEPS + 3);
+  EXPECT_EQ(n.vteps_be[VNET_MAX_FLOOD_VTEPS - 1], Ipv4{0xc6120000u + VNET_MAX_FLOOD_VTEPS}.be());
+}
+
+// ---- reconcile --------------------------------------------------------------
+
+struct Op {
+  std::string kind;  // "update" | "remove"
+  std::string map;
+  Bytes key;
+};
+
+class FakeMap final : public MapIo {
+ public:
+  FakeMap(std::string name, std::vector<Op>* log) : name_(std::move(name)), log_(log) {}
+
+  Result<Entries> dump() override {
+    if (fail_dump_) {
+      return Status::error("dump failed", EIO);
+    }
+    return entries_;
+  }
+  Status update(const Bytes& key, const Bytes& value) override {
+    log_->push_back({"update", name_, key});
+    if (fail_keys_.count(key) != 0) {
+      return Status::error("injected", EPERM);
+    }
+    entries_[key] = value;
+    return Status::ok();
+  }
+  Status remove(const Bytes& key) override {
+    log_->push_back({"remove", name_, key});
+    if (fail_keys_.count(key) != 0) {
+      return Status::error("injected", EPERM);
+    }
+    entries_.erase(key);
+    return Status::ok();
+  }
+
+  Entries entries_;
+  std::set<Bytes> fail_keys_;
+  bool fail_dump_ = false;
+
+ private:
+  std::string name_;
+  std::vector<Op>* log_;
+};
+
+class ReconcileTest : public ::testing::Test {
+ protected:
+  ReconcileTest() {
+    for (const char* name :
+         {VNET_MAP_VTEPS, VNET_MAP_REMOTE_SRC, VNET_MAP_NEIGH, VNET_MAP_FDB, VNET_MAP_PORT_SRC,
+          VNET_MAP_NETWORKS, VNET_MAP_EP_STATS, VNET_MAP_PORTS}) {
+      maps_.emplace(name, std::make_unique<FakeMap>(name, &log_));
+    }
+  }
+
+  MapLookup lookup() {
+    return [this](const std::string& name) -> MapIo* {
+      auto it = maps_.find(name);
+      return it == maps_.end() ? nullptr : it->second.get();
+    };
+  }
+
+  FakeMap& map(const std::string& name) { return *maps_.at(name); }
+
+  std::size_t total(const DesiredMaps& d) {
+    std::size_t n = 0;
+    for (const auto& m : d.maps) {
+      n += m.entries.size();
+    }
+    return n;
+  }
+
+  void expect_maps_equal(const DesiredMaps& d) {
+    for (const auto& m : d.maps) {
+      EXPECT_EQ(map(m.name).entries_, m.entries) << m.name;
+    }
+  }
+
+  std::vector<Op> log_;
+  std::map<std::string, std::unique_ptr<FakeMap>> maps_;
+};
+
+TEST_F(ReconcileTest, FirstApplyWritesEverythingSecondWritesNothing) {
+  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  auto first = reconcile(d, lookup());
+  ASSERT_TRUE(first.is_ok()) << first.status().message();
+  EXPECT_EQ(first->updated, total(d));
+  EXPECT_EQ(first->deleted, 0u);
+  EXPECT_EQ(first->unchanged, 0u);
+  EXPECT_EQ(log_.size(), total(d));
+  expect_maps_equal(d);
+
+  log_.clear();
+  auto second = reconcile(d, lookup());
+  ASSERT_TRUE(second.is_ok());
+  EXPECT_EQ(second->updated, 0u);
+  EXPECT_EQ(second->deleted, 0u);
+  EXPECT_EQ(second->unchanged, total(d));
+  EXPECT_TRUE(log_.empty());
+}
+
+TEST_F(ReconcileTest, OneEndpointChangeWritesOnlyItsEntries) {
+  HostPlan plan = sample_plan();
+  ASSERT_TRUE(reconcile(reconcile::bind(plan, resolve_b1_only), lookup()).is_ok());
+  log_.clear();
+
+  // b2 (remote) gets a new MAC: its fdb key moves, its ARP entry changes.
+  const Mac old_mac = plan.fdb[1].mac;
+  const Mac new_mac = mac("02:00:00:00:01:99");
+  plan.fdb[1].mac = new_mac;
+  plan.neigh[1].mac = new_mac;
+  const DesiredMaps d = reconcile::bind(plan, resolve_b1_only);
+  auto r = reconcile(d, lookup());
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_EQ(r->updated, 2u);
+  EXPECT_EQ(r->deleted, 1u);
+  EXPECT_EQ(r->unchanged, total(d) - 2);
+
+  Bytes old_key{0xe9, 0x03, 0, 0};
+  old_key.insert(old_key.end(), old_mac.bytes.begin(), old_mac.bytes.end());
+  old_key.insert(old_key.end(), {0, 0});
+  Bytes new_key{0xe9, 0x03, 0, 0};
+  new_key.insert(new_key.end(), new_mac.bytes.begin(), new_mac.bytes.end());
+  new_key.insert(new_key.end(), {0, 0});
+  ASSERT_EQ(log_.size(), 3u);
+  EXPECT_EQ(log_[0].kind + " " + log_[0].map, "update vnet_neigh");
+  EXPECT_EQ(log_[0].key, (Bytes{0xe9, 0x03, 0, 0, 10, 0, 1, 12}));
+  EXPECT_EQ(log_[1].kind + " " + log_[1].map, "update vnet_fdb");
+  EXPECT_EQ(log_[1].key, new_key);
+  EXPECT_EQ(log_[2].kind + " " + log_[2].map, "remove vnet_fdb");
+  EXPECT_EQ(log_[2].key, old_key);
+  expect_maps_equal(d);
+}
+
+TEST_F(ReconcileTest, InterfaceAppearingAddsItsPort) {
+  const HostPlan plan = sample_plan();
+  ASSERT_TRUE(reconcile(reconcile::bind(plan, resolve_b1_only), lookup()).is_ok());
+  log_.clear();
+  const DesiredMaps d =
+      reconcile::bind(plan, [](const std::string& name) -> std::optional<InterfaceInfo> {
+        if (name == "r1-h") {
+          return InterfaceInfo{.ifindex = 9};
+        }
+        return resolve_b1_only(name);
+      });
+  EXPECT_TRUE(d.missing_interfaces.empty());
+  auto r = reconcile(d, lookup());
+  ASSERT_TRUE(r.is_ok());
+  // fdb (local r1), port_src (r1's /32), networks (red's port list), ports.
+  // ep_stats for r1 already existed.
+  EXPECT_EQ(r->updated, 4u);
+  EXPECT_EQ(r->deleted, 0u);
+  expect_maps_equal(d);
+}
+
+TEST_F(ReconcileTest, PrunesStaleEntries) {
+  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const Bytes stale_port{42, 0, 0, 0};
+  const Bytes stale_fdb{0xe9, 0x03, 0, 0, 2, 0, 0, 0, 9, 9, 0, 0};
+  const Bytes stale_stats{77, 0, 0, 0};
+  map(VNET_MAP_PORTS).entries_[stale_port] = zeros(sizeof(vnet_port));
+  map(VNET_MAP_FDB).entries_[stale_fdb] = zeros(sizeof(vnet_fdb_entry));
+  map(VNET_MAP_EP_STATS).entries_[stale_stats] = zeros(sizeof(vnet_ep_stats));
+  auto r = reconcile(d, lookup());
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_EQ(r->deleted, 3u);
+  expect_maps_equal(d);
+}
+
+TEST_F(ReconcileTest, PresenceOnlyNeverOverwrites) {
+  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  Bytes counters = zeros(sizeof(vnet_ep_stats));
+  counters[0] = 123;  // tx_packets of endpoint 1, written by BPF
+  map(VNET_MAP_EP_STATS).entries_[Bytes{1, 0, 0, 0}] = counters;
+  auto r = reconcile(d, lookup());
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_EQ(map(VNET_MAP_EP_STATS).entries_.at(Bytes{1, 0, 0, 0}), counters);
+  // Endpoint 4 was missing: created zeroed.
+  EXPECT_EQ(map(VNET_MAP_EP_STATS).entries_.at(Bytes{4, 0, 0, 0}), zeros(sizeof(vnet_ep_stats)));
+  for (const auto& op : log_) {
+    EXPECT_FALSE(op.map == VNET_MAP_EP_STATS && op.key == Bytes({1, 0, 0, 0}))
+        << "counter of endpoint 1 was written";
+  }
+}
+
+TEST_F(ReconcileTest, AllUpdatesBeforeDeletesAndPortsPrunedFirst) {
+  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  std::map<std::string, std::size_t> rank;
+  for (std::size_t i = 0; i < d.maps.size(); ++i) {
+    rank[d.maps[i].name] = i;
+    // A stale entry in every map, so every map is pruned.
+    map(d.maps[i].name).entries_[Bytes{0xff, 0xff}] = Bytes{0};
+  }
+  auto r = reconcile(d, lookup());
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_EQ(r->deleted, d.maps.size());
+
+  bool deleting = false;
+  std::size_t last_update_rank = 0;
+  std::size_t last_remove_rank = d.maps.size();
+  for (const auto& op : log_) {
+    if (op.kind == "update") {
+      ASSERT_FALSE(deleting) << "update of " << op.map << " after a delete";
+      EXPECT_GE(rank[op.map], last_update_rank) << op.map << " updated out of order";
+      last_update_rank = rank[op.map];
+    } else {
+      if (!deleting) {
+        EXPECT_EQ(op.map, VNET_MAP_PORTS) << "ports must be pruned first";
+      }
+      deleting = true;
+      EXPECT_LE(rank[op.map], last_remove_rank) << op.map << " pruned out of order";
+      last_remove_rank = rank[op.map];
+    }
+  }
+  EXPECT_TRUE(deleting);
+  EXPECT_EQ(log_.back().map, VNET_MAP_VTEPS);
+}
+
+TEST_F(ReconcileTest, FailuresAreAggregatedAndTheRestIsApplied) {
+  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const Bytes bad_key{0xe9, 0x03, 0, 0, 10, 0, 1, 11};
+  map(VNET_MAP_NEIGH).fail_keys_.insert(bad_key);
+  map(VNET_MAP_PORTS).entries_[Bytes{42, 0, 0, 0}] = zeros(sizeof(vnet_port));
+  map(VNET_MAP_PORTS).fail_keys_.insert(Bytes{42, 0, 0, 0});
+  map(VNET_MAP_VTEPS).fail_dump_ = true;
+
+  auto r = reconcile(d, lookup());
+  ASSERT_FALSE(r.is_ok());
+  const std::string& msg = r.status().message();
+  EXPECT_NE(msg.find("3 failure"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("vnet_vteps: dump"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("vnet_neigh: update e90300000a00010b"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("vnet_ports: delete 2a000000"), std::string::npos) << msg;
+  EXPECT_EQ(r.status().err(), EIO);  // the first failure's errno
+
+  // Everything else landed.
+  EXPECT_EQ(map(VNET_MAP_NEIGH).entries_.size(), map_named(d, VNET_MAP_NEIGH).entries.size() - 1);
+  EXPECT_EQ(map(VNET_MAP_FDB).entries_, map_named(d, VNET_MAP_FDB).entries);
+  EXPECT_EQ(map(VNET_MAP_PORTS).entries_.size(), 2u);  // desired one + undeletable stale
+  EXPECT_TRUE(map(VNET_MAP_VTEPS).entries_.empty());
+}
+
+TEST_F(ReconcileTest, UnknownMapIsAnErrorButOthersProceed) {
+  maps_.erase(VNET_MAP_REMOTE_SRC);
+  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  auto r = reconcile(d, lookup());
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("vnet_remote_src"), std::string::npos);
+  EXPECT_EQ(map(VNET_MAP_PORTS).entries_, map_named(d, VNET_MAP_PORTS).entries);
+}
+
+}  // namespace
+}  // namespace vnet::reconcile
