@@ -2,7 +2,7 @@
 // compile(): Topology + host name -> HostPlan, the exact datapath state that
 // host needs, still keyed by interface *names*. Pure and deterministic, no
 // kernel: this is the engine of vnetd's reconcile, of `vnetctl diff` and the
-// reference model the BPF tests compare against. bind() (reconcile/) turns a
+// reference model the BPF tests compare against. bind_plan() (reconcile/) turns a
 // plan into concrete map entries once interface names resolve to ifindexes.
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// bind(): HostPlan -> the exact key/value bytes of every map vnetd owns.
+// bind_plan(): HostPlan -> the exact key/value bytes of every map vnetd owns.
 // Keys and values are the abi.h structs byte for byte (zeroed first, so
 // padding is deterministic and compares equal with what the kernel returns).
 
@@ -177,7 +177,7 @@ MapDesired ports_map(const compile::HostPlan& plan, const Resolved& resolved) {
 
 }  // namespace
 
-DesiredMaps bind(const compile::HostPlan& plan, const InterfaceResolver& resolve) {
+DesiredMaps bind_plan(const compile::HostPlan& plan, const InterfaceResolver& resolve) {
   DesiredMaps out;
   Resolved resolved;
   for (const auto& port : plan.ports) {

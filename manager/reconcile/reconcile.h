@@ -1,5 +1,5 @@
 #pragma once
-// Desired map entries vs what is pinned now. bind() turns a HostPlan into
+// Desired map entries vs what is pinned now. bind_plan() turns a HostPlan into
 // concrete key/value bytes (interface names resolved to ifindexes);
 // reconcile() applies the difference with three idempotent operations,
 // update, delete (missing is fine) and prune, writing only what changed and
@@ -56,7 +56,7 @@ struct InterfaceInfo {
 using InterfaceResolver =
     std::function<std::optional<InterfaceInfo>(const std::string& name)>;
 
-DesiredMaps bind(const compile::HostPlan& plan, const InterfaceResolver& resolve);
+DesiredMaps bind_plan(const compile::HostPlan& plan, const InterfaceResolver& resolve);
 
 struct Counts {
   std::size_t updated = 0;

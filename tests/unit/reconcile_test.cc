@@ -1,4 +1,4 @@
-// bind(): byte layouts of every map against hand-computed bytes.
+// bind_plan(): byte layouts of every map against hand-computed bytes.
 // reconcile(): against in-memory maps that record every write.
 
 #include "reconcile/reconcile.h"
@@ -115,7 +115,7 @@ Bytes cat(std::initializer_list<Bytes> parts) {
 // ---- bind -------------------------------------------------------------------
 
 TEST(Bind, MapOrderAndMissingInterfaces) {
-  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
   std::vector<std::string> names;
   for (const auto& m : d.maps) {
     names.push_back(m.name);
@@ -130,14 +130,14 @@ TEST(Bind, MapOrderAndMissingInterfaces) {
 }
 
 TEST(Bind, Vteps) {
-  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
   const auto& m = map_named(d, VNET_MAP_VTEPS);
   ASSERT_EQ(m.entries.size(), 1u);
   EXPECT_EQ(value_of(m, Bytes{198, 18, 0, 2}), zeros(4));
 }
 
 TEST(Bind, RemoteSrc) {
-  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
   const auto& m = map_named(d, VNET_MAP_REMOTE_SRC);
   ASSERT_EQ(m.entries.size(), 2u);
   // prefixlen 64+32, vni 1001, vtep 198.18.0.2, ip 10.0.1.12
@@ -148,7 +148,7 @@ TEST(Bind, RemoteSrc) {
 }
 
 TEST(Bind, Neigh) {
-  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
   const auto& m = map_named(d, VNET_MAP_NEIGH);
   ASSERT_EQ(m.entries.size(), 3u);
   EXPECT_EQ(value_of(m, Bytes{0xe9, 0x03, 0, 0, 10, 0, 1, 11}), (Bytes{2, 0, 0, 0, 1, 1, 0, 0}));
@@ -157,7 +157,7 @@ TEST(Bind, Neigh) {
 }
 
 TEST(Bind, Fdb) {
-  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
   const auto& m = map_named(d, VNET_MAP_FDB);
   // r1's interface is missing: no local entry for it.
   ASSERT_EQ(m.entries.size(), 2u);
@@ -170,7 +170,7 @@ TEST(Bind, Fdb) {
 }
 
 TEST(Bind, PortSrc) {
-  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
   const auto& m = map_named(d, VNET_MAP_PORT_SRC);
   ASSERT_EQ(m.entries.size(), 2u);
   EXPECT_EQ(value_of(m, Bytes{64, 0, 0, 0, 7, 0, 0, 0, 10, 0, 1, 11}), Bytes{1});
@@ -178,7 +178,7 @@ TEST(Bind, PortSrc) {
 }
 
 TEST(Bind, Networks) {
-  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
   const auto& m = map_named(d, VNET_MAP_NETWORKS);
   ASSERT_EQ(m.entries.size(), 2u);
   const std::size_t vteps_off = 8;
@@ -196,7 +196,7 @@ TEST(Bind, Networks) {
 }
 
 TEST(Bind, EpStatsForEveryLocalEndpoint) {
-  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
   const auto& m = map_named(d, VNET_MAP_EP_STATS);
   ASSERT_EQ(m.entries.size(), 2u);
   EXPECT_EQ(value_of(m, Bytes{1, 0, 0, 0}), zeros(sizeof(vnet_ep_stats)));
@@ -204,7 +204,7 @@ TEST(Bind, EpStatsForEveryLocalEndpoint) {
 }
 
 TEST(Bind, Ports) {
-  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
   const auto& m = map_named(d, VNET_MAP_PORTS);
   ASSERT_EQ(m.entries.size(), 1u);
   const Bytes want = cat({{1, 0, 0, 0},           // endpoint_id
@@ -222,7 +222,7 @@ TEST(Bind, FloodListCountsKeepTheRealLength) {
     net.remote_vteps.push_back(Ipv4{0xc6120000u + i + 1});
   }
   p.networks = {net};
-  const DesiredMaps d = reconcile::bind(p, resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(p, resolve_b1_only);
   const auto& m = map_named(d, VNET_MAP_NETWORKS);
   const Bytes v = value_of(m, Bytes{5, 0, 0, 0});
   ASSERT_EQ(v.size(), sizeof(vnet_network));
@@ -314,7 +314,7 @@ class ReconcileTest : public ::testing::Test {
 };
 
 TEST_F(ReconcileTest, FirstApplyWritesEverythingSecondWritesNothing) {
-  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
   auto first = reconcile(d, lookup());
   ASSERT_TRUE(first.is_ok()) << first.status().message();
   EXPECT_EQ(first->updated, total(d));
@@ -334,7 +334,7 @@ TEST_F(ReconcileTest, FirstApplyWritesEverythingSecondWritesNothing) {
 
 TEST_F(ReconcileTest, OneEndpointChangeWritesOnlyItsEntries) {
   HostPlan plan = sample_plan();
-  ASSERT_TRUE(reconcile(reconcile::bind(plan, resolve_b1_only), lookup()).is_ok());
+  ASSERT_TRUE(reconcile(reconcile::bind_plan(plan, resolve_b1_only), lookup()).is_ok());
   log_.clear();
 
   // b2 (remote) gets a new MAC: its fdb key moves, its ARP entry changes.
@@ -342,7 +342,7 @@ TEST_F(ReconcileTest, OneEndpointChangeWritesOnlyItsEntries) {
   const Mac new_mac = mac("02:00:00:00:01:99");
   plan.fdb[1].mac = new_mac;
   plan.neigh[1].mac = new_mac;
-  const DesiredMaps d = reconcile::bind(plan, resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(plan, resolve_b1_only);
   auto r = reconcile(d, lookup());
   ASSERT_TRUE(r.is_ok());
   EXPECT_EQ(r->updated, 2u);
@@ -367,10 +367,10 @@ TEST_F(ReconcileTest, OneEndpointChangeWritesOnlyItsEntries) {
 
 TEST_F(ReconcileTest, InterfaceAppearingAddsItsPort) {
   const HostPlan plan = sample_plan();
-  ASSERT_TRUE(reconcile(reconcile::bind(plan, resolve_b1_only), lookup()).is_ok());
+  ASSERT_TRUE(reconcile(reconcile::bind_plan(plan, resolve_b1_only), lookup()).is_ok());
   log_.clear();
   const DesiredMaps d =
-      reconcile::bind(plan, [](const std::string& name) -> std::optional<InterfaceInfo> {
+      reconcile::bind_plan(plan, [](const std::string& name) -> std::optional<InterfaceInfo> {
         if (name == "r1-h") {
           return InterfaceInfo{.ifindex = 9};
         }
@@ -387,7 +387,7 @@ TEST_F(ReconcileTest, InterfaceAppearingAddsItsPort) {
 }
 
 TEST_F(ReconcileTest, PrunesStaleEntries) {
-  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
   const Bytes stale_port{42, 0, 0, 0};
   const Bytes stale_fdb{0xe9, 0x03, 0, 0, 2, 0, 0, 0, 9, 9, 0, 0};
   const Bytes stale_stats{77, 0, 0, 0};
@@ -401,7 +401,7 @@ TEST_F(ReconcileTest, PrunesStaleEntries) {
 }
 
 TEST_F(ReconcileTest, PresenceOnlyNeverOverwrites) {
-  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
   Bytes counters = zeros(sizeof(vnet_ep_stats));
   counters[0] = 123;  // tx_packets of endpoint 1, written by BPF
   map(VNET_MAP_EP_STATS).entries_[Bytes{1, 0, 0, 0}] = counters;
@@ -417,7 +417,7 @@ TEST_F(ReconcileTest, PresenceOnlyNeverOverwrites) {
 }
 
 TEST_F(ReconcileTest, AllUpdatesBeforeDeletesAndPortsPrunedFirst) {
-  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
   std::map<std::string, std::size_t> rank;
   for (std::size_t i = 0; i < d.maps.size(); ++i) {
     rank[d.maps[i].name] = i;
@@ -450,7 +450,7 @@ TEST_F(ReconcileTest, AllUpdatesBeforeDeletesAndPortsPrunedFirst) {
 }
 
 TEST_F(ReconcileTest, FailuresAreAggregatedAndTheRestIsApplied) {
-  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
   const Bytes bad_key{0xe9, 0x03, 0, 0, 10, 0, 1, 11};
   map(VNET_MAP_NEIGH).fail_keys_.insert(bad_key);
   map(VNET_MAP_PORTS).entries_[Bytes{42, 0, 0, 0}] = zeros(sizeof(vnet_port));
@@ -475,7 +475,7 @@ TEST_F(ReconcileTest, FailuresAreAggregatedAndTheRestIsApplied) {
 
 TEST_F(ReconcileTest, UnknownMapIsAnErrorButOthersProceed) {
   maps_.erase(VNET_MAP_REMOTE_SRC);
-  const DesiredMaps d = reconcile::bind(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
   auto r = reconcile(d, lookup());
   ASSERT_FALSE(r.is_ok());
   EXPECT_NE(r.status().message().find("vnet_remote_src"), std::string::npos);

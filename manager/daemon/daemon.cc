@@ -1,0 +1,614 @@
+#include "daemon/daemon.h"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "daemon/log.h"
+#include "datapath/port_sysctl.h"
+#include "daemon/stats_view.h"
+#include "output/document.h"
+#include "reconcile/reconcile.h"
+
+namespace vnet::daemon {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Status make_dirs(const std::string& dir, mode_t mode) {
+  std::size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = dir.find('/', pos + 1);
+    std::string partial = dir.substr(0, pos);
+    if (!partial.empty() && ::mkdir(partial.c_str(), mode) != 0 && errno != EEXIST) {
+      return Status::os_error("create directory " + partial, errno);
+    }
+  }
+  return Status::ok();
+}
+
+// DIR/vnetd.lock, flocked for the daemon's life, holding its pid: a second
+// vnetd for the same host on this machine stops here with a clear message.
+Result<UniqueFd> lock_state_dir(const std::string& dir) {
+  if (auto s = make_dirs(dir, 0755); !s) {
+    return s;
+  }
+  const std::string path = dir + "/vnetd.lock";
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd) {
+    return Status::os_error("open " + path, errno);
+  }
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      char buf[32] = {};
+      ssize_t n = ::pread(fd.get(), buf, sizeof(buf) - 1, 0);
+      std::string pid = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "?";
+      while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) {
+        pid.pop_back();
+      }
+      return Status::error("another vnetd (pid " + pid + ") holds " + path, EBUSY);
+    }
+    return Status::os_error("lock " + path, errno);
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd.get(), 0) != 0 ||
+      ::pwrite(fd.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    return Status::os_error("write " + path, errno);
+  }
+  return fd;
+}
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+const char* state_name(store::HostState s) {
+  switch (s) {
+    case store::HostState::kStarting:
+      return "starting";
+    case store::HostState::kOk:
+      return "ok";
+    case store::HostState::kError:
+      return "error";
+  }
+  return "?";
+}
+
+}  // namespace
+
+Daemon::Daemon(Options opts, EventLoop loop) : opts_(std::move(opts)), loop_(std::move(loop)) {}
+
+Daemon::~Daemon() = default;
+
+Result<std::unique_ptr<Daemon>> Daemon::create(const Options& opts) {
+  auto loop = EventLoop::create();
+  if (!loop) {
+    return loop.status();
+  }
+  auto d = std::unique_ptr<Daemon>(new Daemon(opts, std::move(*loop)));
+  if (auto s = d->setup(); !s) {
+    return s;
+  }
+  return d;
+}
+
+Status Daemon::setup() {
+  install_libbpf_logger();
+
+  auto state_lock = lock_state_dir(opts_.state_dir);
+  if (!state_lock) {
+    return state_lock.status().with_context("--state-dir");
+  }
+  state_lock_ = std::move(*state_lock);
+
+  // Checked up front so a wrong --pin-dir fails at start, not at the first
+  // apply.
+  if (auto s = datapath::ensure_bpffs_dir(opts_.pin_dir); !s) {
+    return s.with_context("--pin-dir");
+  }
+  auto pin_lock = datapath::lock_pin_dir(opts_.pin_dir);
+  if (!pin_lock) {
+    return pin_lock.status().with_context("--pin-dir");
+  }
+  pin_lock_ = std::move(*pin_lock);
+
+  auto st = store::open_store(opts_.store_url);
+  if (!st) {
+    return st.status().with_context("store " + opts_.store_url);
+  }
+  store_ = std::move(*st);
+  // Watch before the first load so no commit falls between them.
+  auto watch = store_->watch();
+  if (!watch) {
+    return watch.status().with_context("watch store " + opts_.store_url);
+  }
+  watch_ = std::move(*watch);
+
+  auto links = netlink::LinkCache::open();
+  if (!links) {
+    return links.status();
+  }
+  links_ = std::make_unique<netlink::LinkCache>(std::move(*links));
+  auto neighbours = netlink::NeighbourKeeper::open();
+  if (!neighbours) {
+    return neighbours.status();
+  }
+  neighbours_ = std::make_unique<netlink::NeighbourKeeper>(std::move(*neighbours));
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) {
+    return Status::os_error("block signals", errno);
+  }
+  signal_fd_.reset(signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (!signal_fd_) {
+    return Status::os_error("signalfd", errno);
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+
+  timer_fd_.reset(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+  if (!timer_fd_) {
+    return Status::os_error("timerfd_create", errno);
+  }
+  itimerspec its{};
+  its.it_interval.tv_sec = store::kHeartbeatIntervalMs / 1000;
+  its.it_interval.tv_nsec = (store::kHeartbeatIntervalMs % 1000) * 1000000;
+  its.it_value = its.it_interval;
+  if (timerfd_settime(timer_fd_.get(), 0, &its, nullptr) != 0) {
+    return Status::os_error("timerfd_settime", errno);
+  }
+
+  auto control = ControlServer::open(opts_.socket, &loop_, [this](const ControlRequest& req) {
+    return handle_control(req);
+  });
+  if (!control) {
+    return control.status().with_context("--socket");
+  }
+  control_ = std::move(*control);
+
+  Status s = loop_.add(signal_fd_.get(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
+  if (s) {
+    s = loop_.add(timer_fd_.get(), EPOLLIN, [this](std::uint32_t) { on_timer(); });
+  }
+  if (s) {
+    s = loop_.add(links_->fd(), EPOLLIN, [this](std::uint32_t) { on_links(); });
+  }
+  if (s) {
+    s = loop_.add(watch_->fd(), EPOLLIN, [this](std::uint32_t) { on_store(); });
+  }
+  if (!s) {
+    return s;
+  }
+
+  status_.host = opts_.host;
+  status_.state = store::HostState::kStarting;
+  status_.pid = static_cast<int>(::getpid());
+  publish_status();
+  return Status::ok();
+}
+
+int Daemon::run() {
+  log_info("started: store " + opts_.store_url + ", pins " + opts_.pin_dir + ", socket " +
+           opts_.socket + ", " + std::to_string(links_->size()) + " links");
+  const auto now = Clock::now();
+  next_resync_ = now + kFullResyncInterval;
+  next_neighbours_ = now + kNeighbourInterval;
+  sync(/*full=*/true);
+  keep_neighbours();
+  while (running_) {
+    if (auto s = loop_.run_once(-1); !s) {
+      log_error(s.message());
+      return 1;
+    }
+    if (!running_) {
+      break;
+    }
+    if (full_pending_) {
+      // Repair anything a lost notification could have hidden.
+      if (auto changed = links_->refresh(); !changed) {
+        log_warn(changed.status().message());
+      }
+      next_resync_ = Clock::now() + kFullResyncInterval;
+    }
+    if (store_dirty_ || links_dirty_ || full_pending_) {
+      const bool full = full_pending_;
+      links_dirty_ = false;
+      full_pending_ = false;
+      sync(full);
+    }
+    if (neighbours_pending_) {
+      keep_neighbours();
+    }
+  }
+  log_info("stopping; programs stay attached and maps stay pinned under " + opts_.pin_dir);
+  return 0;
+}
+
+void Daemon::on_signal() {
+  signalfd_siginfo si{};
+  while (::read(signal_fd_.get(), &si, sizeof(si)) == static_cast<ssize_t>(sizeof(si))) {
+    if (si.ssi_signo == SIGHUP) {
+      log_info("SIGHUP: full resync");
+      full_pending_ = true;
+      retry_load_ = true;
+      store_dirty_ = true;
+      neighbours_pending_ = true;
+    } else {
+      running_ = false;
+    }
+  }
+}
+
+void Daemon::on_timer() {
+  std::uint64_t expirations = 0;
+  while (::read(timer_fd_.get(), &expirations, sizeof(expirations)) > 0) {
+  }
+  publish_status();  // heartbeat
+  const auto now = Clock::now();
+  if (now >= next_resync_) {
+    full_pending_ = true;
+  }
+  if (now >= next_neighbours_) {
+    neighbours_pending_ = true;
+  }
+  control_->expire_idle();
+}
+
+void Daemon::on_links() {
+  auto changed = links_->process_events();
+  if (!changed) {
+    log_warn(changed.status().message() + "; resynchronising");
+    full_pending_ = true;
+    return;
+  }
+  if (changed->empty()) {
+    return;
+  }
+  if (datapath_) {
+    // A recreated interface may reuse an ifindex: make the next pass ask
+    // the kernel what is attached instead of trusting the cache.
+    for (const auto& name : *changed) {
+      if (const auto* link = links_->find(name)) {
+        datapath_->forget_attachments(link->ifindex);
+      }
+    }
+  }
+  if (interesting(*changed)) {
+    links_dirty_ = true;
+  }
+}
+
+void Daemon::on_store() {
+  if (watch_->consume()) {
+    store_dirty_ = true;
+  }
+}
+
+bool Daemon::interesting(const std::set<std::string>& names) const {
+  if (!plan_) {
+    return false;
+  }
+  if (names.count(plan_->underlay_interface) != 0) {
+    return true;
+  }
+  return std::any_of(plan_->ports.begin(), plan_->ports.end(),
+                     [&](const compile::PlannedPort& p) { return names.count(p.interface) != 0; });
+}
+
+void Daemon::sync(bool full) {
+  if (store_dirty_) {
+    load_desired();
+  }
+  apply_plan(full);
+  publish_status();
+}
+
+void Daemon::load_desired() {
+  store_dirty_ = false;
+  auto loaded = store_->load();
+  if (!loaded) {
+    // Keep applying the previous plan (links may still change); report.
+    plan_error_ = "store: " + loaded.status().message();
+    log_error(plan_error_);
+    return;
+  }
+  if (!loaded->has_value()) {
+    have_state_ = false;
+    generation_ = 0;
+    plan_.reset();
+    plan_error_.clear();
+    return;
+  }
+  const store::StoredState& state = **loaded;
+  if (have_state_ && state.generation == generation_ && plan_) {
+    plan_error_.clear();
+    return;  // a rename that did not change the generation
+  }
+  have_state_ = true;
+  auto plan = compile::compile(state.topology, opts_.host);
+  if (!plan) {
+    plan_.reset();
+    // compile() fails only for a host absent from the topology.
+    plan_error_ = plan.status().message() + " (generation " + std::to_string(state.generation) +
+                  ")";
+  } else {
+    plan_ = std::move(*plan);
+    plan_error_.clear();
+  }
+  if (state.generation != generation_) {
+    log_info("generation " + std::to_string(state.generation) + " loaded");
+    neighbours_pending_ = true;
+  }
+  generation_ = state.generation;
+}
+
+void Daemon::apply_plan(bool full) {
+  std::vector<std::string> errors;
+  std::vector<std::string> notes;
+  if (!have_state_) {
+    if (!plan_error_.empty()) {
+      errors.push_back(plan_error_);
+    }
+    set_outcome(errors.empty() ? store::HostState::kOk : store::HostState::kError, errors);
+    return;
+  }
+  if (!plan_) {
+    errors.push_back(plan_error_);
+    if (datapath_) {
+      // This host's share of the topology is now empty: unprogram it.
+      // Endpoint interfaces keep their filter and drop (NO_PORT).
+      auto desired = reconcile::bind_plan(compile::HostPlan{}, links_->resolver());
+      auto counts = reconcile::reconcile(desired, datapath_->lookup());
+      if (!counts) {
+        errors.push_back("maps: " + counts.status().message());
+      } else if (counts->deleted != 0) {
+        log_info("host not in the topology: " + std::to_string(counts->deleted) +
+                 " map entries removed");
+      }
+    }
+    set_outcome(store::HostState::kError, errors);
+    return;
+  }
+  const compile::HostPlan& plan = *plan_;
+  if (!plan_error_.empty()) {
+    errors.push_back(plan_error_);  // store unreadable: applying the last plan
+  }
+  if (plan.role == topology::HostRole::kSwitch) {
+    errors.push_back("role switch is not supported by this vnetd yet");
+    set_outcome(store::HostState::kError, errors);
+    return;
+  }
+
+  const netlink::LinkInfo* underlay = links_->find(plan.underlay_interface);
+  if (underlay == nullptr) {
+    errors.push_back("underlay interface " + plan.underlay_interface + " not found");
+  } else if (plan.underlay_mtu && underlay->mtu < *plan.underlay_mtu) {
+    errors.push_back("underlay interface " + plan.underlay_interface + " has MTU " +
+                     std::to_string(underlay->mtu) + ", lower than underlay.mtu " +
+                     std::to_string(*plan.underlay_mtu));
+  }
+
+  if (underlay != nullptr) {
+    datapath::Config cfg;
+    cfg.vtep_be = plan.vtep_ip.be();
+    cfg.vxlan_port = plan.vxlan_port;
+    cfg.underlay_ifindex = underlay->ifindex;
+    // A load that failed for this config (verifier, incompatible pins) is
+    // not retried on every link event and resync, which would repeat the
+    // verifier log each time: only a new generation or SIGHUP retries.
+    const bool failed_before = load_failure_ && load_failure_->first == cfg &&
+                               load_failure_generation_ == generation_ && !retry_load_;
+    if (failed_before) {
+      errors.push_back(load_failure_->second);
+    } else if (!datapath_) {
+      auto dp = datapath::Datapath::open(opts_.pin_dir, cfg);
+      if (!dp) {
+        errors.push_back("datapath: " + dp.status().message());
+        load_failure_.emplace(cfg, errors.back());
+        load_failure_generation_ = generation_;
+      } else {
+        datapath_ = std::move(*dp);
+        load_failure_.reset();
+        log_info("datapath loaded (" + cfg.str() + "), maps pinned under " + opts_.pin_dir);
+      }
+    } else if (!(cfg == datapath_->config())) {
+      log_info("datapath config changed (" + datapath_->config().str() + " -> " + cfg.str() +
+               "): reloading programs");
+      if (auto s = datapath_->reload(cfg); !s) {
+        errors.push_back("datapath reload: " + s.message());
+        load_failure_.emplace(cfg, errors.back());
+        load_failure_generation_ = generation_;
+      } else {
+        load_failure_.reset();
+      }
+    }
+    retry_load_ = false;
+  }
+  if (!datapath_) {
+    set_outcome(store::HostState::kError, errors);
+    return;
+  }
+  if (full) {
+    datapath_->forget_attachments();
+  }
+
+  // Maps first: an interface's program must find its port entry the moment
+  // it is attached.
+  auto desired = reconcile::bind_plan(plan, links_->resolver());
+  auto counts = reconcile::reconcile(desired, datapath_->lookup());
+  if (!counts) {
+    errors.push_back("maps: " + counts.status().message());
+  } else if (counts->updated != 0 || counts->deleted != 0) {
+    log_info("generation " + std::to_string(generation_) + ": " +
+             std::to_string(counts->updated) + " map entries written, " +
+             std::to_string(counts->deleted) + " deleted");
+  }
+
+  if (underlay != nullptr) {
+    if (underlay_ifindex_ != 0 && underlay_ifindex_ != underlay->ifindex &&
+        links_->find(underlay_ifindex_) != nullptr) {
+      // The underlay moved to another interface: the old one must stop
+      // terminating VXLAN.
+      if (auto s = datapath_->release_underlay(underlay_ifindex_); !s) {
+        errors.push_back("previous underlay: " + s.message());
+      } else {
+        log_info("detached from previous underlay ifindex " + std::to_string(underlay_ifindex_));
+      }
+    }
+    if (auto s = datapath_->ensure_underlay(underlay->ifindex); !s) {
+      errors.push_back("underlay " + plan.underlay_interface + ": " + s.message());
+    } else {
+      underlay_ifindex_ = underlay->ifindex;
+    }
+  }
+  for (const auto& port : plan.ports) {
+    const netlink::LinkInfo* link = links_->find(port.interface);
+    if (link == nullptr) {
+      // Not an error of the generation: the interface usually appears when
+      // its VM starts, and is attached then.
+      notes.push_back("interface " + port.interface + " not found (endpoint " + port.endpoint +
+                      "); attached when it appears");
+      continue;
+    }
+    if (auto s = datapath::prepare_port_interface(port.interface); !s) {
+      errors.push_back("endpoint " + port.endpoint + " (" + port.interface + "): " + s.message());
+    }
+    if (auto s = datapath_->ensure_endpoint(link->ifindex); !s) {
+      errors.push_back("endpoint " + port.endpoint + " (" + port.interface + "): " + s.message());
+    }
+  }
+  const store::HostState state = errors.empty() ? store::HostState::kOk : store::HostState::kError;
+  set_outcome(state, std::move(errors), std::move(notes));
+}
+
+void Daemon::keep_neighbours() {
+  neighbours_pending_ = false;
+  next_neighbours_ = Clock::now() + kNeighbourInterval;
+  std::vector<std::string> messages;
+  if (plan_ && plan_->role == topology::HostRole::kHypervisor && datapath_) {
+    auto pass = neighbours_->keep(plan_->vteps);
+    if (!pass) {
+      messages.push_back("underlay neighbours: " + pass.status().message());
+    } else {
+      for (const auto& p : pass->problems) {
+        messages.push_back(p.message);
+      }
+    }
+  }
+  if (messages != neighbour_messages_) {
+    for (const auto& m : messages) {
+      if (std::find(neighbour_messages_.begin(), neighbour_messages_.end(), m) ==
+          neighbour_messages_.end()) {
+        log_warn(m);
+      }
+    }
+    neighbour_messages_ = std::move(messages);
+    publish_status();
+  }
+}
+
+void Daemon::set_outcome(store::HostState state, std::vector<std::string> errors,
+                         std::vector<std::string> notes) {
+  std::vector<std::string> messages = std::move(errors);
+  const std::size_t n_errors = messages.size();
+  messages.insert(messages.end(), notes.begin(), notes.end());
+  const bool changed = state != status_.state || messages != sync_messages_ ||
+                       status_.applied_generation != generation_;
+  if (changed) {
+    // Log what is new since the last outcome, not the whole list again.
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      const std::string& m = messages[i];
+      if (std::find(last_logged_.begin(), last_logged_.end(), m) == last_logged_.end()) {
+        if (i < n_errors) {
+          log_error(m);
+        } else {
+          log_warn(m);
+        }
+      }
+    }
+    if (state != status_.state || status_.applied_generation != generation_) {
+      log_info("generation " + std::to_string(generation_) + ": " + state_name(state));
+    }
+    last_logged_ = messages;
+  }
+  status_.state = state;
+  status_.applied_generation = generation_;
+  sync_messages_ = std::move(messages);
+}
+
+void Daemon::publish_status() {
+  status_.heartbeat_unix_ms = wall_ms();
+  status_.errors = sync_messages_;
+  status_.errors.insert(status_.errors.end(), neighbour_messages_.begin(),
+                        neighbour_messages_.end());
+  Status s = store_->put_status(status_);
+  if (!s) {
+    if (s.message() != last_status_error_) {
+      log_error("put status: " + s.message());
+      last_status_error_ = s.message();
+    }
+  } else if (!last_status_error_.empty()) {
+    log_info("status reporting works again");
+    last_status_error_.clear();
+  }
+}
+
+std::string Daemon::handle_control(const ControlRequest& req) {
+  if (req.command == "stats") {
+    return handle_stats(req);
+  }
+  return control_error("unknown command \"" + req.command + "\" (this vnetd knows: stats)");
+}
+
+std::string Daemon::handle_stats(const ControlRequest& req) {
+  auto format = output::parse_format(req.format);
+  if (!format) {
+    return control_error("unknown format \"" + req.format + "\" (table, yaml or json)");
+  }
+  if (!datapath_) {
+    return control_error("no datapath loaded on host " + opts_.host + " yet" +
+                         (sync_messages_.empty() ? "" : ": " + sync_messages_.front()));
+  }
+  auto stats = datapath_->read_stats();
+  if (!stats) {
+    return control_error("read counters: " + stats.status().message());
+  }
+  std::vector<EndpointStatsRow> rows;
+  if (plan_) {
+    for (const auto& port : plan_->ports) {
+      if (!req.argument.empty() && port.endpoint != req.argument) {
+        continue;
+      }
+      EndpointStatsRow row;
+      row.name = port.endpoint;
+      row.id = port.endpoint_id;
+      row.interface = port.interface;
+      auto it = stats->endpoints.find(port.endpoint_id);
+      if (it != stats->endpoints.end()) {
+        row.counters = it->second;
+      }
+      rows.push_back(std::move(row));
+    }
+  }
+  if (!req.argument.empty() && rows.empty()) {
+    return control_error("endpoint " + req.argument + " is not on host " + opts_.host);
+  }
+  auto doc = stats_document(opts_.host, status_.applied_generation, stats->drops, rows);
+  return control_ok(render_stats(doc, *format));
+}
+
+}  // namespace vnet::daemon

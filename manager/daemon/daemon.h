@@ -1,0 +1,118 @@
+#pragma once
+// vnetd: one host's reconciler. A single-threaded epoll loop over
+//   - the store's watch fd (inotify on file:DIR): a new generation,
+//   - the rtnetlink link subscription: interfaces appearing, vanishing or
+//     being recreated (endpoints attach when their interface appears),
+//   - the control socket (vnetctl stats),
+//   - a 1 s timerfd: heartbeat status, neighbour keeping (5 s), full resync
+//     (10 s: re-dump maps, re-verify attachments, re-dump links),
+//   - a signalfd: SIGTERM/SIGINT exit leaving programs attached and maps
+//     pinned (forwarding continues on the last applied state); SIGHUP forces
+//     a full resync.
+// One sync step: load store -> compile(topology, host) -> bind_plan(plan, links)
+// -> reconcile(pinned maps) -> ensure XDP/tc attachments -> put_status.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "compile/plan.h"
+#include "daemon/control_server.h"
+#include "daemon/event_loop.h"
+#include "daemon/options.h"
+#include "datapath/datapath.h"
+#include "datapath/unique_fd.h"
+#include "netlink/links.h"
+#include "netlink/neighbours.h"
+#include "store/store.h"
+
+namespace vnet::daemon {
+
+// How often the whole state is re-verified, and underlay neighbours kept.
+inline constexpr std::chrono::milliseconds kFullResyncInterval{10000};
+inline constexpr std::chrono::milliseconds kNeighbourInterval{5000};
+
+class Daemon {
+ public:
+  static Result<std::unique_ptr<Daemon>> create(const Options& opts);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Runs until SIGTERM/SIGINT; returns the process exit code.
+  int run();
+
+ private:
+  explicit Daemon(Options opts, EventLoop loop);
+  Status setup();
+
+  void on_signal();
+  void on_timer();
+  void on_links();
+  void on_store();
+
+  // The sync step; `full` also re-verifies attachments with the kernel.
+  void sync(bool full);
+  // Loads the store and compiles this host's plan (store_dirty_).
+  void load_desired();
+  void apply_plan(bool full);
+  void keep_neighbours();
+  void publish_status();
+  // Records the sync's result: `errors` fail the generation, `notes` (such
+  // as an endpoint interface that does not exist yet) are only reported.
+  void set_outcome(store::HostState state, std::vector<std::string> errors,
+                   std::vector<std::string> notes = {});
+
+  std::string handle_control(const ControlRequest& req);
+  std::string handle_stats(const ControlRequest& req);
+
+  // Interface names whose changes matter: the underlay and local ports.
+  bool interesting(const std::set<std::string>& names) const;
+
+  Options opts_;
+  EventLoop loop_;
+  UniqueFd state_lock_;
+  UniqueFd pin_lock_;  // flock on --pin-dir: one vnetd per set of pins
+  UniqueFd signal_fd_;
+  UniqueFd timer_fd_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::Watch> watch_;
+  std::unique_ptr<netlink::LinkCache> links_;
+  std::unique_ptr<netlink::NeighbourKeeper> neighbours_;
+  std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<datapath::Datapath> datapath_;
+
+  // Desired state.
+  std::uint64_t generation_ = 0;
+  bool have_state_ = false;           // the store holds a generation
+  std::optional<compile::HostPlan> plan_;
+  std::string plan_error_;            // why there is no plan (host absent, ...)
+  std::uint32_t underlay_ifindex_ = 0;  // where the underlay programs are attached
+  // The last failed datapath load/reload: its config and error message.
+  std::optional<std::pair<datapath::Config, std::string>> load_failure_;
+  std::uint64_t load_failure_generation_ = 0;
+  bool retry_load_ = false;  // SIGHUP: retry a failed load now
+
+  // Pending work.
+  bool running_ = true;
+  bool store_dirty_ = true;
+  bool links_dirty_ = false;
+  bool full_pending_ = false;
+  bool neighbours_pending_ = false;
+  std::chrono::steady_clock::time_point next_resync_;
+  std::chrono::steady_clock::time_point next_neighbours_;
+
+  // Reported state.
+  store::HostStatus status_;
+  std::vector<std::string> sync_messages_;       // from the last sync
+  std::vector<std::string> neighbour_messages_;  // from the last neighbour pass
+  std::string last_status_error_;                // put_status failure, logged once
+  std::vector<std::string> last_logged_;         // messages last logged
+};
+
+}  // namespace vnet::daemon

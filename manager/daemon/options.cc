@@ -1,0 +1,52 @@
+#include "daemon/options.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+
+#include "daemon/control.h"
+#include "store/store.h"
+
+namespace vnet::daemon {
+
+std::variant<Options, int> parse_options(int argc, char** argv) {
+  Options opts;
+  CLI::App app{"vnetd: programs this host's part of the vnet overlay (XDP/tc datapath)"};
+  app.add_option("--host", opts.host, "this host's name in the topology")->required();
+  app.add_option("--store", opts.store_url,
+                 "desired-state store: file:DIR or etcd://HOST:PORT[,...] (env VNET_STORE, "
+                 "default " + std::string(store::kDefaultStoreUrl) + ")");
+  app.add_option("--pin-dir", opts.pin_dir,
+                 "bpffs directory for the pinned maps (must outlive vnetd)")
+      ->capture_default_str();
+  app.add_option("--socket", opts.socket,
+                 "control socket for vnetctl stats (default " +
+                     std::string(control::kDefaultSocket) + ")");
+  app.add_option("--state-dir", opts.state_dir,
+                 "directory for vnetd's lock file (default " + std::string(kDefaultStateRoot) +
+                     "/<host>)");
+  app.add_flag("-v,--verbose", opts.verbose, "log debug messages (libbpf included)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help exits 0; any usage error exits 2, like vnetctl.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (opts.host.empty() || opts.host.find('/') != std::string::npos) {
+    std::fprintf(stderr, "vnetd: --host must be a non-empty host name without '/'\n");
+    return 2;
+  }
+  if (opts.store_url.empty()) {
+    const char* env = std::getenv("VNET_STORE");
+    opts.store_url = env != nullptr && *env != '\0' ? env : store::kDefaultStoreUrl;
+  }
+  if (opts.socket.empty()) {
+    opts.socket = control::kDefaultSocket;
+  }
+  if (opts.state_dir.empty()) {
+    opts.state_dir = std::string(kDefaultStateRoot) + "/" + opts.host;
+  }
+  return opts;
+}
+
+}  // namespace vnet::daemon

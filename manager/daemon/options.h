@@ -1,0 +1,29 @@
+#pragma once
+// vnetd's command line (contract §2):
+//   vnetd --host NAME [--store URL] [--pin-dir DIR] [--socket PATH] [--state-dir DIR]
+// --store defaults to $VNET_STORE, then file:/var/lib/vnet; --state-dir
+// defaults to /run/vnet/<host> (it holds vnetd.lock: one vnetd per host per
+// machine, with its pid inside for operators).
+
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace vnet::daemon {
+
+inline constexpr const char* kDefaultPinDir = "/sys/fs/bpf/vnet";
+inline constexpr const char* kDefaultStateRoot = "/run/vnet";
+
+struct Options {
+  std::string host;
+  std::string store_url;
+  std::string pin_dir = kDefaultPinDir;
+  std::string socket;
+  std::string state_dir;
+  bool verbose = false;
+};
+
+// Either options, or an exit code after help/usage was printed.
+std::variant<Options, int> parse_options(int argc, char** argv);
+
+}  // namespace vnet::daemon

@@ -1,0 +1,464 @@
+#include "datapath/datapath.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include <cerrno>
+#include <cstring>
+
+// The skeletons' rodata sections name struct vnet_config without defining
+// it: abi.h (included above through datapath.h) must come first.
+#include "tc_endpoint.skel.h"
+#include "tc_underlay.skel.h"
+#include "xdp_underlay.skel.h"
+#include "datapath/attach.h"
+
+namespace vnet::datapath {
+namespace {
+
+template <typename Skel, void (*Destroy)(Skel*)>
+struct SkelDeleter {
+  void operator()(Skel* s) const { Destroy(s); }
+};
+template <typename Skel, void (*Destroy)(Skel*)>
+using SkelPtr = std::unique_ptr<Skel, SkelDeleter<Skel, Destroy>>;
+
+using XdpUnderlay = SkelPtr<xdp_underlay, xdp_underlay__destroy>;
+using TcUnderlay = SkelPtr<tc_underlay, tc_underlay__destroy>;
+using TcEndpoint = SkelPtr<tc_endpoint, tc_endpoint__destroy>;
+
+// Opens a skeleton with every LIBBPF_PIN_BY_NAME map under `pin_dir`
+// (reused when pinned, created and pinned otherwise), sets its rodata
+// config and loads it.
+template <typename Ptr, typename Skel>
+Result<Ptr> load_skeleton(const char* what, Skel* (*open)(const bpf_object_open_opts*),
+                          int (*load)(Skel*), const std::string& pin_dir, const vnet_config& cfg) {
+  LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir.c_str());
+  Ptr skel(open(&opts));
+  if (!skel) {
+    return Status::os_error(std::string("open BPF object ") + what, errno);
+  }
+  skel->rodata->vnet_cfg = cfg;
+  int err = load(skel.get());
+  if (err != 0) {
+    // libbpf has printed the verifier log or the pinned-map mismatch
+    // ("couldn't reuse pinned map") through the log callback.
+    int e = err < 0 ? -err : errno;
+    std::string ctx = std::string("load BPF program ") + what;
+    if (e == EINVAL) {
+      ctx += " (if libbpf reported a pinned map mismatch, the maps under " + pin_dir +
+             " were created by an incompatible datapath)";
+    }
+    return Status::os_error(ctx, e);
+  }
+  return skel;
+}
+
+// The map layouts this build expects, checked on every pinned map so a
+// datapath built from another abi.h is refused before anything is written.
+struct MapLayout {
+  const char* name;
+  std::uint32_t key_size;
+  std::uint32_t value_size;
+};
+constexpr MapLayout kMapLayouts[] = {
+    {VNET_MAP_PORTS, sizeof(std::uint32_t), sizeof(vnet_port)},
+    {VNET_MAP_PORT_SRC, sizeof(vnet_port_src_key), sizeof(std::uint8_t)},
+    {VNET_MAP_FDB, sizeof(vnet_fdb_key), sizeof(vnet_fdb_entry)},
+    {VNET_MAP_NEIGH, sizeof(vnet_neigh_key), sizeof(vnet_neigh_entry)},
+    {VNET_MAP_REMOTE_SRC, sizeof(vnet_remote_src_key), sizeof(std::uint8_t)},
+    {VNET_MAP_VTEPS, sizeof(std::uint32_t), sizeof(vnet_vtep)},
+    {VNET_MAP_NETWORKS, sizeof(std::uint32_t), sizeof(vnet_network)},
+    {VNET_MAP_EP_STATS, sizeof(std::uint32_t), sizeof(vnet_ep_stats)},
+    {VNET_MAP_DROPS, sizeof(std::uint32_t), sizeof(std::uint64_t)},
+};
+
+Status mkdir_p(const std::string& dir) {
+  std::string path;
+  std::size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = dir.find('/', pos + 1);
+    path = dir.substr(0, pos);
+    if (path.empty()) {
+      continue;
+    }
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Status::os_error("create directory " + path, errno);
+    }
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    return Status::os_error("stat " + dir, errno);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return Status::error(dir + " is not a directory", ENOTDIR);
+  }
+  return Status::ok();
+}
+
+// Pins in `dir` that look like vnet's, other than the marker.
+Result<std::vector<std::string>> vnet_pins(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    return Status::os_error("list " + dir, errno);
+  }
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name.rfind("vnet_", 0) == 0 && name != kAbiMarkerName) {
+      names.push_back(name);
+    }
+  }
+  ::closedir(d);
+  return names;
+}
+
+// The ABI marker is a one-slot array map pinned beside the maps: it lives
+// and dies with them (a file elsewhere could outlive or predate the pins).
+Status check_or_create_abi_marker(const std::string& pin_dir) {
+  const std::string path = pin_dir + "/" + kAbiMarkerName;
+  const std::uint32_t key = 0;
+  int fd = bpf_obj_get(path.c_str());
+  if (fd >= 0) {
+    auto marker = PinnedMap::adopt(UniqueFd(fd));
+    if (!marker) {
+      return marker.status().with_context(path);
+    }
+    const MapInfo& info = (*marker)->info();
+    if (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != 4 || info.value_size != 4) {
+      return Status::error(path + " is not a vnet ABI marker (unexpected map layout)", EINVAL);
+    }
+    auto value = (*marker)->lookup(reconcile::Bytes(4, 0));
+    if (!value) {
+      return value.status().with_context(path);
+    }
+    std::uint32_t version = 0;
+    if (value->has_value()) {
+      std::memcpy(&version, (*value)->data(), sizeof(version));
+    }
+    if (version != VNET_ABI_VERSION) {
+      return Status::error("the datapath pinned under " + pin_dir + " has ABI version " +
+                               std::to_string(version) + " but this vnetd speaks version " +
+                               std::to_string(VNET_ABI_VERSION) +
+                               "; refusing to adopt it. Run a matching vnetd, or remove the "
+                               "pins (rm -r " + pin_dir +
+                               ", interrupts forwarding) and restart vnetd or send it SIGHUP",
+                           EPROTO);
+    }
+    return Status::ok();
+  }
+  if (errno != ENOENT) {
+    return Status::os_error("open ABI marker " + path, errno);
+  }
+  auto existing = vnet_pins(pin_dir);
+  if (!existing) {
+    return existing.status();
+  }
+  if (!existing->empty()) {
+    return Status::error(pin_dir + " holds vnet pins (" + existing->front() +
+                             ", ...) but no ABI marker (" + kAbiMarkerName +
+                             "): they were not created by this vnetd; refusing to adopt them",
+                         EPROTO);
+  }
+  int mfd = bpf_map_create(BPF_MAP_TYPE_ARRAY, kAbiMarkerName, sizeof(key),
+                           sizeof(std::uint32_t), 1, nullptr);
+  if (mfd < 0) {
+    return Status::os_error("create ABI marker map", errno);
+  }
+  UniqueFd owned(mfd);
+  const std::uint32_t version = VNET_ABI_VERSION;
+  if (bpf_map_update_elem(owned.get(), &key, &version, BPF_ANY) != 0) {
+    return Status::os_error("write ABI marker", errno);
+  }
+  if (bpf_obj_pin(owned.get(), path.c_str()) != 0) {
+    return Status::os_error("pin ABI marker at " + path, errno);
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+// ---- Config -------------------------------------------------------------------
+
+vnet_config Config::to_abi() const {
+  vnet_config c{};
+  c.vtep_be = vtep_be;
+  c.vxlan_port_be = htons(vxlan_port);
+  c.flags = flags;
+  c.underlay_ifindex = underlay_ifindex;
+  return c;
+}
+
+std::string Config::str() const {
+  char vtep[INET_ADDRSTRLEN] = {};
+  in_addr a{};
+  a.s_addr = vtep_be;
+  inet_ntop(AF_INET, &a, vtep, sizeof(vtep));
+  return std::string("vtep ") + vtep + ", vxlan port " + std::to_string(vxlan_port) +
+         ", underlay ifindex " + std::to_string(underlay_ifindex) +
+         (flags != 0 ? ", flags " + std::to_string(flags) : "");
+}
+
+// ---- pin dir ----------------------------------------------------------------
+
+Status ensure_bpffs_dir(const std::string& dir) {
+  if (dir.empty() || dir.front() != '/') {
+    return Status::error("pin dir must be an absolute path, got \"" + dir + "\"", EINVAL);
+  }
+  // `ip netns exec` remounts /sys, so there /sys/fs/bpf is missing or not
+  // the machine's bpffs: say so, since the plain error is puzzling.
+  const std::string hint =
+      dir.rfind("/sys/", 0) == 0
+          ? " (under `ip netns exec`, /sys is remounted and /sys/fs/bpf is not the machine's "
+            "bpffs: mount a bpffs elsewhere, e.g. under /run, and point --pin-dir into it)"
+          : "";
+  if (auto s = mkdir_p(dir); !s) {
+    return Status::error(s.message() + hint, s.err());
+  }
+  struct statfs fs {};
+  if (::statfs(dir.c_str(), &fs) != 0) {
+    return Status::os_error("statfs " + dir, errno);
+  }
+  if (static_cast<unsigned long>(fs.f_type) != BPF_FS_MAGIC) {
+    return Status::error(dir + " is not on a bpffs, so pinned maps would not outlive vnetd; "
+                               "mount one (mount -t bpf bpf DIR) and point --pin-dir into it" +
+                             hint,
+                         EINVAL);
+  }
+  return Status::ok();
+}
+
+Result<UniqueFd> lock_pin_dir(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) {
+    return Status::os_error("open " + dir, errno);
+  }
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return Status::error("another vnetd is using the pins under " + dir, EBUSY);
+    }
+    return Status::os_error("lock " + dir, errno);
+  }
+  return fd;
+}
+
+// ---- programs ---------------------------------------------------------------
+
+class ProgramSet {
+ public:
+  static Result<std::unique_ptr<ProgramSet>> load(const std::string& pin_dir,
+                                                  const Config& config) {
+    auto set = std::unique_ptr<ProgramSet>(new ProgramSet());
+    set->config_ = config;
+    const vnet_config cfg = config.to_abi();
+    auto xdp = load_skeleton<XdpUnderlay>("vnet_xdp_underlay", xdp_underlay__open_opts,
+                                          xdp_underlay__load, pin_dir, cfg);
+    if (!xdp) {
+      return xdp.status();
+    }
+    set->xdp_underlay_ = std::move(*xdp);
+    auto tcu = load_skeleton<TcUnderlay>("vnet_tc_underlay", tc_underlay__open_opts,
+                                         tc_underlay__load, pin_dir, cfg);
+    if (!tcu) {
+      return tcu.status();
+    }
+    set->tc_underlay_ = std::move(*tcu);
+    auto tce = load_skeleton<TcEndpoint>("vnet_tc_endpoint", tc_endpoint__open_opts,
+                                         tc_endpoint__load, pin_dir, cfg);
+    if (!tce) {
+      return tce.status();
+    }
+    set->tc_endpoint_ = std::move(*tce);
+    return set;
+  }
+
+  const Config& config() const { return config_; }
+  int xdp_underlay_fd() const {
+    return bpf_program__fd(xdp_underlay_->progs.vnet_xdp_underlay);
+  }
+  int tc_underlay_fd() const { return bpf_program__fd(tc_underlay_->progs.vnet_tc_underlay); }
+  int tc_endpoint_fd() const { return bpf_program__fd(tc_endpoint_->progs.vnet_tc_endpoint); }
+
+ private:
+  ProgramSet() = default;
+  Config config_;
+  XdpUnderlay xdp_underlay_;
+  TcUnderlay tc_underlay_;
+  TcEndpoint tc_endpoint_;
+};
+
+// ---- Datapath ---------------------------------------------------------------
+
+Datapath::Datapath(std::string pin_dir) : pin_dir_(std::move(pin_dir)) {}
+
+Datapath::~Datapath() = default;
+
+Result<std::unique_ptr<Datapath>> Datapath::open(const std::string& pin_dir,
+                                                 const Config& config) {
+  if (auto s = ensure_bpffs_dir(pin_dir); !s) {
+    return s;
+  }
+  // The marker is checked (or created) before libbpf touches any pin, so
+  // maps of another layout are never reused.
+  if (auto s = check_or_create_abi_marker(pin_dir); !s) {
+    return s;
+  }
+  auto dp = std::unique_ptr<Datapath>(new Datapath(pin_dir));
+  auto programs = ProgramSet::load(pin_dir, config);
+  if (!programs) {
+    return programs.status();
+  }
+  dp->programs_ = std::move(*programs);
+  if (auto s = dp->open_maps(); !s) {
+    return s;
+  }
+  return dp;
+}
+
+Status Datapath::open_maps() {
+  for (const auto& layout : kMapLayouts) {
+    auto m = PinnedMap::open(pin_dir_ + "/" + layout.name);
+    if (!m) {
+      return m.status();
+    }
+    const MapInfo& info = (*m)->info();
+    if (info.key_size != layout.key_size || info.value_size != layout.value_size) {
+      return Status::error(std::string("pinned map ") + layout.name + " has key/value sizes " +
+                               std::to_string(info.key_size) + "/" +
+                               std::to_string(info.value_size) + ", abi.h says " +
+                               std::to_string(layout.key_size) + "/" +
+                               std::to_string(layout.value_size),
+                           EPROTO);
+    }
+    maps_[layout.name] = std::move(*m);
+  }
+  return Status::ok();
+}
+
+const Config& Datapath::config() const { return programs_->config(); }
+
+Status Datapath::reload(const Config& config) {
+  auto programs = ProgramSet::load(pin_dir_, config);
+  if (!programs) {
+    return programs.status();
+  }
+  // The old programs stay attached (the kernel holds them) until the next
+  // ensure pass replaces them hook by hook; closing our fds is safe.
+  programs_ = std::move(*programs);
+  return Status::ok();
+}
+
+Status Datapath::ensure(std::uint32_t ifindex, Hook hook, int prog_fd) {
+  auto mine = prog_info_by_fd(prog_fd);
+  if (!mine) {
+    return mine.status();
+  }
+  auto key = std::make_pair(ifindex, hook);
+  auto it = attached_.find(key);
+  if (it != attached_.end() && it->second == mine->id) {
+    return Status::ok();
+  }
+  Status s = hook == Hook::kXdp ? attach_xdp(ifindex, prog_fd) : attach_tc_ingress(ifindex, prog_fd);
+  if (!s) {
+    attached_.erase(key);
+    return s;
+  }
+  attached_[key] = mine->id;
+  return Status::ok();
+}
+
+Status Datapath::ensure_underlay(std::uint32_t ifindex) {
+  // Both hooks are tried even if XDP fails (a foreign XDP program, a driver
+  // without native XDP): tc alone still decapsulates, just slower.
+  Status xdp = ensure(ifindex, Hook::kXdp, programs_->xdp_underlay_fd());
+  Status tc = ensure(ifindex, Hook::kTcIngress, programs_->tc_underlay_fd());
+  if (!xdp && !tc) {
+    return Status::error(xdp.message() + "; " + tc.message(), xdp.err());
+  }
+  return xdp ? tc : xdp;
+}
+
+Status Datapath::ensure_endpoint(std::uint32_t ifindex) {
+  return ensure(ifindex, Hook::kTcIngress, programs_->tc_endpoint_fd());
+}
+
+Status Datapath::release_underlay(std::uint32_t ifindex) {
+  forget_attachments(ifindex);
+  Status xdp = detach_xdp(ifindex);
+  Status tc = detach_tc_ingress(ifindex);
+  return xdp ? tc : xdp;
+}
+
+void Datapath::forget_attachments() { attached_.clear(); }
+
+void Datapath::forget_attachments(std::uint32_t ifindex) {
+  attached_.erase(std::make_pair(ifindex, Hook::kXdp));
+  attached_.erase(std::make_pair(ifindex, Hook::kTcIngress));
+}
+
+PinnedMap* Datapath::map(const std::string& name) {
+  auto it = maps_.find(name);
+  return it == maps_.end() ? nullptr : it->second.get();
+}
+
+reconcile::MapLookup Datapath::lookup() {
+  return [this](const std::string& name) -> reconcile::MapIo* { return map(name); };
+}
+
+EndpointCounters sum_endpoint_counters(const std::uint8_t* block, std::size_t ncpus,
+                                       std::size_t stride) {
+  static_assert(sizeof(vnet_ep_stats) % sizeof(std::uint64_t) == 0);
+  constexpr std::size_t kCounters = sizeof(vnet_ep_stats) / sizeof(std::uint64_t);
+  std::uint64_t sum[kCounters] = {};
+  sum_per_cpu_u64(block, ncpus, stride, kCounters, sum);
+  vnet_ep_stats total{};
+  std::memcpy(&total, sum, sizeof(total));
+  EndpointCounters c;
+  c.tx_packets = total.tx_packets;
+  c.tx_bytes = total.tx_bytes;
+  c.rx_packets = total.rx_packets;
+  c.rx_bytes = total.rx_bytes;
+  for (std::size_t i = 0; i < VNET_DROP_MAX; ++i) {
+    c.drops[i] = total.drops[i];
+  }
+  return c;
+}
+
+Result<Stats> Datapath::read_stats() {
+  Stats stats;
+  PinnedMap* drops = map(VNET_MAP_DROPS);
+  PinnedMap* eps = map(VNET_MAP_EP_STATS);
+  auto d = drops->dump();
+  if (!d) {
+    return d.status();
+  }
+  for (const auto& [key, value] : *d) {
+    std::uint32_t reason = 0;
+    std::memcpy(&reason, key.data(), sizeof(reason));
+    if (reason >= VNET_DROP_MAX) {
+      continue;
+    }
+    std::uint64_t sum = 0;
+    sum_per_cpu_u64(value.data(), drops->possible_cpus(), drops->cpu_stride(), 1, &sum);
+    stats.drops[reason] = sum;
+  }
+  auto e = eps->dump();
+  if (!e) {
+    return e.status();
+  }
+  for (const auto& [key, value] : *e) {
+    std::uint32_t id = 0;
+    std::memcpy(&id, key.data(), sizeof(id));
+    stats.endpoints[id] = sum_endpoint_counters(value.data(), eps->possible_cpus(), eps->cpu_stride());
+  }
+  return stats;
+}
+
+}  // namespace vnet::datapath

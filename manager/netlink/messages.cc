@@ -1,0 +1,230 @@
+#include "netlink/messages.h"
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace vnet::netlink {
+namespace {
+
+nlmsghdr* put_header(char* buf, std::uint16_t type, std::uint16_t flags, std::uint32_t seq) {
+  std::memset(buf, 0, kRequestBufferSize);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+  nlh->nlmsg_type = type;
+  nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+  nlh->nlmsg_seq = seq;
+  return nlh;
+}
+
+Status bad_attr(const char* msg, const char* attr) {
+  return Status::error(std::string(msg) + ": malformed attribute " + attr, EBADMSG);
+}
+
+// Collects attributes by type after validating those we use. Unknown types
+// (newer kernels) are skipped; a known one with a bad length fails the
+// whole message, since we would otherwise read garbage.
+struct AttrTable {
+  const nlattr* tb[64] = {};
+  const char* bad = nullptr;
+};
+
+struct AttrSpec {
+  std::uint16_t type;
+  mnl_attr_data_type data;
+  const char* name;
+};
+
+template <std::size_t N>
+int collect(const nlattr* attr, AttrTable* t, const AttrSpec (&specs)[N]) {
+  std::uint16_t type = mnl_attr_get_type(attr);
+  for (const auto& spec : specs) {
+    if (spec.type == type) {
+      if (mnl_attr_validate(attr, spec.data) < 0) {
+        t->bad = spec.name;
+        return MNL_CB_ERROR;
+      }
+      if (type < std::size(t->tb)) {
+        t->tb[type] = attr;
+      }
+      return MNL_CB_OK;
+    }
+  }
+  return MNL_CB_OK;
+}
+
+constexpr AttrSpec kLinkAttrs[] = {
+    {IFLA_IFNAME, MNL_TYPE_NUL_STRING, "IFLA_IFNAME"},
+    {IFLA_MTU, MNL_TYPE_U32, "IFLA_MTU"},
+    {IFLA_OPERSTATE, MNL_TYPE_U8, "IFLA_OPERSTATE"},
+    {IFLA_LINKINFO, MNL_TYPE_NESTED, "IFLA_LINKINFO"},
+};
+constexpr AttrSpec kLinkInfoAttrs[] = {
+    {IFLA_INFO_KIND, MNL_TYPE_NUL_STRING, "IFLA_INFO_KIND"},
+};
+constexpr AttrSpec kRouteAttrs[] = {
+    {RTA_OIF, MNL_TYPE_U32, "RTA_OIF"},
+    {RTA_GATEWAY, MNL_TYPE_U32, "RTA_GATEWAY"},
+    {RTA_PREFSRC, MNL_TYPE_U32, "RTA_PREFSRC"},
+};
+constexpr AttrSpec kNeighAttrs[] = {
+    {NDA_DST, MNL_TYPE_U32, "NDA_DST"},
+};
+
+int link_attr_cb(const nlattr* attr, void* data) {
+  return collect(attr, static_cast<AttrTable*>(data), kLinkAttrs);
+}
+int link_info_attr_cb(const nlattr* attr, void* data) {
+  return collect(attr, static_cast<AttrTable*>(data), kLinkInfoAttrs);
+}
+int route_attr_cb(const nlattr* attr, void* data) {
+  return collect(attr, static_cast<AttrTable*>(data), kRouteAttrs);
+}
+int neigh_attr_cb(const nlattr* attr, void* data) {
+  return collect(attr, static_cast<AttrTable*>(data), kNeighAttrs);
+}
+
+Ipv4 ipv4_attr(const nlattr* attr) { return Ipv4{ntohl(mnl_attr_get_u32(attr))}; }
+
+}  // namespace
+
+nlmsghdr* build_link_dump(char* buf, std::uint32_t seq) {
+  nlmsghdr* nlh = put_header(buf, RTM_GETLINK, NLM_F_DUMP, seq);
+  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifm->ifi_family = AF_UNSPEC;
+  return nlh;
+}
+
+nlmsghdr* build_route_get(char* buf, std::uint32_t seq, Ipv4 dst) {
+  nlmsghdr* nlh = put_header(buf, RTM_GETROUTE, 0, seq);
+  auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+  rtm->rtm_family = AF_INET;
+  rtm->rtm_dst_len = 32;
+  mnl_attr_put_u32(nlh, RTA_DST, dst.be());
+  return nlh;
+}
+
+nlmsghdr* build_neigh_dump(char* buf, std::uint32_t seq) {
+  nlmsghdr* nlh = put_header(buf, RTM_GETNEIGH, NLM_F_DUMP, seq);
+  auto* ndm = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));
+  ndm->ndm_family = AF_INET;
+  return nlh;
+}
+
+nlmsghdr* build_neigh_use(char* buf, std::uint32_t seq, std::uint32_t ifindex, Ipv4 addr) {
+  // CREATE: the entry may not exist yet. REPLACE: keep the kernel from
+  // treating an existing entry as a conflict. The state is ignored with
+  // NTF_USE (the kernel runs neigh_event_send instead of an update).
+  nlmsghdr* nlh = put_header(buf, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, seq);
+  auto* ndm = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));
+  ndm->ndm_family = AF_INET;
+  ndm->ndm_ifindex = static_cast<int>(ifindex);
+  ndm->ndm_state = NUD_NONE;
+  ndm->ndm_flags = NTF_USE;
+  mnl_attr_put_u32(nlh, NDA_DST, addr.be());
+  return nlh;
+}
+
+Result<LinkInfo> parse_link(const nlmsghdr* nlh) {
+  if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK) {
+    return Status::error("link message: unexpected type " + std::to_string(nlh->nlmsg_type),
+                         EBADMSG);
+  }
+  if (mnl_nlmsg_get_payload_len(nlh) < sizeof(ifinfomsg)) {
+    return Status::error("link message: truncated header", EBADMSG);
+  }
+  const auto* ifm = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
+  AttrTable t;
+  if (mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, &t) < 0) {
+    return bad_attr("link message", t.bad ? t.bad : "(attribute stream)");
+  }
+  LinkInfo link;
+  link.ifindex = static_cast<std::uint32_t>(ifm->ifi_index);
+  link.flags = ifm->ifi_flags;
+  if (t.tb[IFLA_IFNAME] == nullptr) {
+    return Status::error("link message for ifindex " + std::to_string(link.ifindex) +
+                             ": no IFLA_IFNAME",
+                         EBADMSG);
+  }
+  link.name = mnl_attr_get_str(t.tb[IFLA_IFNAME]);
+  if (t.tb[IFLA_MTU] != nullptr) {
+    link.mtu = mnl_attr_get_u32(t.tb[IFLA_MTU]);
+  }
+  if (t.tb[IFLA_OPERSTATE] != nullptr) {
+    link.operstate = mnl_attr_get_u8(t.tb[IFLA_OPERSTATE]);
+  }
+  if (t.tb[IFLA_LINKINFO] != nullptr) {
+    AttrTable info;
+    if (mnl_attr_parse_nested(t.tb[IFLA_LINKINFO], link_info_attr_cb, &info) < 0) {
+      return bad_attr(("link " + link.name).c_str(), info.bad ? info.bad : "IFLA_LINKINFO");
+    }
+    if (info.tb[IFLA_INFO_KIND] != nullptr) {
+      link.kind = mnl_attr_get_str(info.tb[IFLA_INFO_KIND]);
+    }
+  }
+  return link;
+}
+
+Result<RouteInfo> parse_route(const nlmsghdr* nlh) {
+  if (nlh->nlmsg_type != RTM_NEWROUTE) {
+    return Status::error("route message: unexpected type " + std::to_string(nlh->nlmsg_type),
+                         EBADMSG);
+  }
+  if (mnl_nlmsg_get_payload_len(nlh) < sizeof(rtmsg)) {
+    return Status::error("route message: truncated header", EBADMSG);
+  }
+  const auto* rtm = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(nlh));
+  if (rtm->rtm_family != AF_INET) {
+    return Status::error("route message: not IPv4", EAFNOSUPPORT);
+  }
+  AttrTable t;
+  if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, &t) < 0) {
+    return bad_attr("route message", t.bad ? t.bad : "(attribute stream)");
+  }
+  RouteInfo r;
+  r.type = rtm->rtm_type;
+  if (t.tb[RTA_OIF] != nullptr) {
+    r.oif = mnl_attr_get_u32(t.tb[RTA_OIF]);
+  }
+  if (t.tb[RTA_GATEWAY] != nullptr) {
+    r.gateway = ipv4_attr(t.tb[RTA_GATEWAY]);
+  }
+  if (t.tb[RTA_PREFSRC] != nullptr) {
+    r.prefsrc = ipv4_attr(t.tb[RTA_PREFSRC]);
+  }
+  return r;
+}
+
+Result<std::optional<NeighInfo>> parse_neigh(const nlmsghdr* nlh) {
+  if (nlh->nlmsg_type != RTM_NEWNEIGH && nlh->nlmsg_type != RTM_DELNEIGH) {
+    return Status::error("neighbour message: unexpected type " + std::to_string(nlh->nlmsg_type),
+                         EBADMSG);
+  }
+  if (mnl_nlmsg_get_payload_len(nlh) < sizeof(ndmsg)) {
+    return Status::error("neighbour message: truncated header", EBADMSG);
+  }
+  const auto* ndm = static_cast<const ndmsg*>(mnl_nlmsg_get_payload(nlh));
+  if (ndm->ndm_family != AF_INET) {
+    return std::optional<NeighInfo>();
+  }
+  AttrTable t;
+  if (mnl_attr_parse(nlh, sizeof(*ndm), neigh_attr_cb, &t) < 0) {
+    return bad_attr("neighbour message", t.bad ? t.bad : "(attribute stream)");
+  }
+  if (t.tb[NDA_DST] == nullptr) {
+    return Status::error("neighbour message: no NDA_DST", EBADMSG);
+  }
+  NeighInfo n;
+  n.ifindex = static_cast<std::uint32_t>(ndm->ndm_ifindex);
+  n.state = ndm->ndm_state;
+  n.flags = ndm->ndm_flags;
+  n.dst = ipv4_attr(t.tb[NDA_DST]);
+  return std::optional<NeighInfo>(n);
+}
+
+}  // namespace vnet::netlink

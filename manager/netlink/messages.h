@@ -1,0 +1,67 @@
+#pragma once
+// rtnetlink messages vnetd sends and receives: named factories that build a
+// request into a caller's buffer, and parsers that validate every attribute
+// they read (mnl_attr_validate) before trusting it. Pure: no sockets here,
+// so the parsers are tested on canned buffers.
+
+#include <linux/netlink.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "net/addr.h"
+#include "util/result.h"
+
+namespace vnet::netlink {
+
+// Room for any request built here.
+inline constexpr std::size_t kRequestBufferSize = 512;
+
+struct LinkInfo {
+  std::uint32_t ifindex = 0;
+  std::string name;
+  std::string kind;  // IFLA_INFO_KIND: "veth", "tun", "bridge", ...; "" for plain devices
+  std::uint32_t mtu = 0;
+  std::uint8_t operstate = 0;  // IF_OPER_*
+  std::uint32_t flags = 0;     // IFF_*
+  bool operator==(const LinkInfo&) const = default;
+};
+
+struct RouteInfo {
+  std::uint8_t type = 0;  // RTN_UNICAST, RTN_LOCAL, RTN_UNREACHABLE, ...
+  std::uint32_t oif = 0;
+  std::optional<Ipv4> gateway;
+  std::optional<Ipv4> prefsrc;
+};
+
+struct NeighInfo {
+  std::uint32_t ifindex = 0;
+  std::uint16_t state = 0;  // NUD_*
+  std::uint8_t flags = 0;   // NTF_*
+  Ipv4 dst;
+};
+
+// RTM_GETLINK dump of every link.
+nlmsghdr* build_link_dump(char* buf, std::uint32_t seq);
+// RTM_GETROUTE for one IPv4 destination, what `ip route get DST` sends: the
+// reply is the route the kernel would use (oif, gateway).
+nlmsghdr* build_route_get(char* buf, std::uint32_t seq, Ipv4 dst);
+// RTM_GETNEIGH dump of the IPv4 neighbour table.
+nlmsghdr* build_neigh_dump(char* buf, std::uint32_t seq);
+// RTM_NEWNEIGH with NTF_USE for (ifindex, addr): creates the entry if
+// missing (NLM_F_CREATE) and makes the kernel resolve it as if a packet
+// were waiting, without forcing a state or a link-layer address. Note the
+// kernel clears NUD_PERMANENT on an entry it is sent for: callers skip
+// permanent/noarp entries.
+nlmsghdr* build_neigh_use(char* buf, std::uint32_t seq, std::uint32_t ifindex, Ipv4 addr);
+
+// RTM_NEWLINK / RTM_DELLINK. Fails on a short header, a malformed attribute
+// or a missing IFLA_IFNAME.
+Result<LinkInfo> parse_link(const nlmsghdr* nlh);
+// RTM_NEWROUTE (the reply to build_route_get). IPv4 only.
+Result<RouteInfo> parse_route(const nlmsghdr* nlh);
+// RTM_NEWNEIGH. Result holds nullopt for non-IPv4 entries.
+Result<std::optional<NeighInfo>> parse_neigh(const nlmsghdr* nlh);
+
+}  // namespace vnet::netlink
