@@ -32,7 +32,15 @@
 #define VXLAN_SPORT_MIN 49152
 #define VXLAN_SPORT_MASK 0x3fff /* 16384 ports */
 
-#define VNET_ENCAP_FLAGS (BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 |		\
+/*
+ * FIXED_GSO: the segments the VM asked for are the segments that leave,
+ * each 50 bytes longer; encap_too_big() checks them, so a VM whose MTU is
+ * too large learns the overlay MTU from ICMP instead of having its TCP
+ * segments silently shrunk. It is also the only way the kernel accepts
+ * UDP GSO (UDP_SEGMENT) for encapsulation.
+ */
+#define VNET_ENCAP_FLAGS (BPF_F_ADJ_ROOM_FIXED_GSO |			\
+			  BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 |		\
 			  BPF_F_ADJ_ROOM_ENCAP_L4_UDP |			\
 			  BPF_F_ADJ_ROOM_ENCAP_L2_ETH |			\
 			  BPF_F_ADJ_ROOM_ENCAP_L2(ETH_HLEN))
@@ -50,11 +58,10 @@ struct vnet_tx {
 
 /*
  * Does the frame fit the underlay once encapsulated? bpf_check_mtu() with
- * len_diff = 50 answers for a plain skb and says yes to any GSO skb; for GSO,
- * bpf_skb_adjust_room() lowers gso_size by the 50 bytes it adds, so every
- * resulting segment is (inner IP + L4 headers + gso_size) long on the wire:
- * check that instead. Returns 0 (fits), 1 (too big) or < 0 (helper error);
- * *mtu is the underlay MTU.
+ * len_diff = 50 answers for a plain skb and says yes to any GSO skb; a GSO
+ * skb keeps its gso_size (VNET_ENCAP_FLAGS), so every segment is inner IP
+ * + L4 headers + gso_size + 50 on the wire: check that instead. Returns 0
+ * (fits), 1 (too big) or < 0 (helper error); *mtu is the underlay MTU.
  */
 static __always_inline int encap_too_big(struct __sk_buff *skb,
 					 const struct vnet_tx *tx, __u32 *mtu)
@@ -90,7 +97,7 @@ static __always_inline int encap_too_big(struct __sk_buff *skb,
 	} else {
 		hdrs += sizeof(struct udphdr);
 	}
-	return gso_size + hdrs > *mtu;
+	return gso_size + hdrs + VNET_VXLAN_OVERHEAD > *mtu;
 }
 
 static __always_inline void poison64(void *data)
