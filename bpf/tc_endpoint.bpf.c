@@ -110,6 +110,13 @@ static __always_inline int endpoint_handle(struct __sk_buff *skb,
 		return VNET_DROP(VNET_DROP_MALFORMED);
 	if (!mac_eq(eth->h_source, port->mac))
 		return VNET_DROP(VNET_DROP_SPOOF_MAC);
+	/*
+	 * The stack strips an 802.1Q/802.1ad tag into skb->vlan_tci before tc
+	 * runs: h_proto below is the inner type. A tagged frame must not pass
+	 * as plain IPv4, and its tag would be written onto the outer frame.
+	 */
+	if (skb->vlan_present)
+		return VNET_DROP(VNET_DROP_ETHERTYPE);
 
 	if (eth->h_proto == bpf_htons(ETH_P_ARP)) {
 		const struct vnet_neigh_entry *n;

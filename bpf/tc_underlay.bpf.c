@@ -97,6 +97,12 @@ int vnet_tc_underlay(struct __sk_buff *skb)
 	struct vnet_rx rx;
 	int ret;
 
+	/*
+	 * A tag stripped into skb->vlan_tci means the frame belongs to a VLAN
+	 * on top of the underlay NIC, not to vnet (XDP sees the tag and passes).
+	 */
+	if (skb->vlan_present)
+		return TC_ACT_OK;
 	ret = underlay_parse(skb, &rx);
 	if (ret == VNET_RX_UNICAST)
 		ret = underlay_deliver(skb, &rx);

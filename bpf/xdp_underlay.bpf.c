@@ -40,6 +40,13 @@ int vnet_xdp_underlay(struct xdp_md *ctx)
 	int ret;
 
 	ret = vxlan_rx_parse(data, data_end, &rx);
+	/*
+	 * Headers spilling out of the first buffer of a multi-buffer frame are
+	 * not truncation: tc pulls them into the linear area and decides.
+	 */
+	if (ret < 0 && rx.truncated &&
+	    bpf_xdp_get_buff_len(ctx) > (__u64)(data_end - data))
+		return XDP_PASS;
 	if (ret == VNET_RX_UNICAST)
 		ret = xdp_deliver(ctx, &rx);
 	else if (ret >= 0)

@@ -239,7 +239,7 @@ static __always_inline int encap_set_macs(struct __sk_buff *skb,
  * Send an encapsulated frame to one VTEP: the route's MACs when the
  * neighbour is known; otherwise bpf_redirect_neigh() resolves it (also the
  * fallback when the FIB helper refuses because IPv4 forwarding is off on
- * the underlay). ARP frames keep skb->protocol ARP after change_head, which
+ * the port the lookup runs for). ARP frames keep skb->protocol ARP after change_head, which
  * redirect_neigh cannot send: those need a resolved neighbour.
  */
 static __always_inline int encap_xmit(struct __sk_buff *skb,

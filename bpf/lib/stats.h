@@ -27,8 +27,7 @@ static __always_inline void stats_drop_global(__u32 reason)
 {
 	__u64 *cnt;
 
-	if (reason >= VNET_DROP_MAX)
-		reason = VNET_DROP_ERROR;
+	/* stats_drop() clamps; an out-of-range reason finds no slot here. */
 	cnt = bpf_map_lookup_elem(&vnet_drops, &reason);
 	if (cnt)
 		*cnt += 1;

@@ -94,16 +94,18 @@ static __always_inline int vxlan_rx_parse(void *data, void *data_end,
 	}
 	if (iph->protocol != IPPROTO_UDP)
 		return VNET_RX_NOT_VXLAN;
-	if (iph->frag_off & IP_OFFSET_BE) {
-		/* No UDP header to look at: known VTEPs never fragment. */
-		if (bpf_map_lookup_elem(&vnet_vteps, &iph->saddr))
-			return VNET_DROP(VNET_DROP_OUTER_FRAGMENT);
+	/*
+	 * A non-first fragment has no UDP header: it may be any UDP between
+	 * the hosts (DNS, NFS), so it belongs to the stack. Dropping the first
+	 * fragment of VXLAN below is enough: it never reassembles.
+	 */
+	if (iph->frag_off & IP_OFFSET_BE)
 		return VNET_RX_NOT_VXLAN;
-	}
 	udp = parse_udphdr(&nh, data_end);
 	if (!udp)
 		goto trunc_pass;
-	if (udp->dest != vnet_cfg.vxlan_port_be)
+	/* Transit or promiscuously received VXLAN is not ours to terminate. */
+	if (udp->dest != vnet_cfg.vxlan_port_be || iph->daddr != vnet_cfg.vtep_be)
 		return VNET_RX_NOT_VXLAN;
 	if (iph->frag_off & IP_MF_BE)
 		return VNET_DROP(VNET_DROP_OUTER_FRAGMENT);
@@ -156,6 +158,8 @@ static __always_inline int vxlan_rx_parse(void *data, void *data_end,
 			goto trunc_drop;
 		if (!arp_is_eth_ipv4(arp))
 			return VNET_DROP(VNET_DROP_MALFORMED);
+		if (!mac_eq(arp->sha, ieth->h_source))
+			return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
 		inner_src = arp->spa;
 	} else {
 		return VNET_DROP(VNET_DROP_ETHERTYPE);

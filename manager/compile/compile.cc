@@ -163,19 +163,9 @@ Result<HostPlan> compile(const Topology& topo, const std::string& host_name) {
     }
   }
 
-  // Router interfaces answer ARP for their gateway address on every host
-  // where the network is present (distributed routing).
-  for (const auto& router : topo.routers) {
-    for (const auto& iface : router.interfaces) {
-      auto net_it = planned.find(iface.network);
-      if (net_it == planned.end()) {
-        continue;
-      }
-      plan.neigh.push_back(PlannedNeigh{.vni = net_it->second.vni,
-                                        .ip = iface.ip.addr,
-                                        .mac = topology::effective_mac(router, iface)});
-    }
-  }
+  // Router interfaces do not answer ARP yet: a gateway that resolves but
+  // does not route would only turn "no route" into silent drops. Their
+  // neigh and fdb entries arrive with distributed routing.
 
   for (auto& [name, net] : planned) {
     sort_unique(net.remote_vteps);

@@ -318,11 +318,14 @@ std::vector<UCase> underlay_cases() {
     c.push_back(drop("OuterFirstFragment", vxlan_frame(o, to_vm1), VNET_DROP_OUTER_FRAGMENT));
     o.frag = kMF | kDF;  // inconsistent but still a first fragment
     c.push_back(drop("OuterFirstFragmentWithDf", vxlan_frame(o, to_vm1), VNET_DROP_OUTER_FRAGMENT));
+    // A non-first fragment has no UDP header to tell VXLAN from any other
+    // UDP between the hosts: the stack's (the first fragment was dropped,
+    // so VXLAN never reassembles).
     Outer n;
     n.frag = 185;  // offset 1480: a non-first fragment from a known VTEP
-    c.push_back(drop("OuterNonFirstFragmentKnownVtep", vxlan_frame(n, to_vm1), VNET_DROP_OUTER_FRAGMENT));
+    c.push_back(not_vxlan("OuterNonFirstFragmentKnownVtep", vxlan_frame(n, to_vm1)));
     n.frag = kMF | 185;
-    c.push_back(drop("OuterMiddleFragmentKnownVtep", vxlan_frame(n, to_vm1), VNET_DROP_OUTER_FRAGMENT));
+    c.push_back(not_vxlan("OuterMiddleFragmentKnownVtep", vxlan_frame(n, to_vm1)));
   }
 
   // ---- destination ------------------------------------------------------------------------
