@@ -12,12 +12,14 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <map>
 
 #include "daemon/log.h"
 #include "datapath/port_sysctl.h"
 #include "daemon/stats_view.h"
 #include "output/document.h"
 #include "reconcile/reconcile.h"
+#include "vnet/abi.h"
 
 namespace vnet::daemon {
 namespace {
@@ -188,6 +190,11 @@ Status Daemon::setup() {
     s = loop_.add(links_->fd(), EPOLLIN, [this](std::uint32_t) { on_links(); });
   }
   if (s) {
+    // Veth peers in the VMs' namespaces (an XDP program attached there
+    // switches the port's delivery).
+    s = loop_.add(links_->peer_fd(), EPOLLIN, [this](std::uint32_t) { on_links(); });
+  }
+  if (s) {
     s = loop_.add(watch_->fd(), EPOLLIN, [this](std::uint32_t) { on_store(); });
   }
   if (!s) {
@@ -265,6 +272,14 @@ void Daemon::on_timer() {
   if (now >= next_neighbours_) {
     neighbours_pending_ = true;
   }
+  if (!full_pending_) {
+    // Peers on the XDP path: a detach without a notification would drop
+    // every frame redirected to them until the full resync.
+    auto changed = links_->recheck_native_peers();
+    if (changed) {
+      note_link_changes(*changed);
+    }
+  }
   control_->expire_idle();
 }
 
@@ -275,19 +290,29 @@ void Daemon::on_links() {
     full_pending_ = true;
     return;
   }
-  if (changed->empty()) {
+  note_link_changes(*changed);
+}
+
+void Daemon::note_link_changes(const std::set<std::string>& changed) {
+  if (links_->peer_problem() != last_peer_problem_) {
+    if (!links_->peer_problem().empty()) {
+      log_warn(links_->peer_problem());
+    }
+    last_peer_problem_ = links_->peer_problem();
+  }
+  if (changed.empty()) {
     return;
   }
   if (datapath_) {
     // A recreated interface may reuse an ifindex: make the next pass ask
     // the kernel what is attached instead of trusting the cache.
-    for (const auto& name : *changed) {
+    for (const auto& name : changed) {
       if (const auto* link = links_->find(name)) {
         datapath_->forget_attachments(link->ifindex);
       }
     }
   }
-  if (interesting(*changed)) {
+  if (interesting(changed)) {
     links_dirty_ = true;
   }
 }
@@ -475,6 +500,7 @@ void Daemon::apply_plan(bool full) {
       underlay_ifindex_ = underlay->ifindex;
     }
   }
+  log_delivery_changes(plan);
   for (const auto& port : plan.ports) {
     const netlink::LinkInfo* link = links_->find(port.interface);
     if (link == nullptr) {
@@ -493,6 +519,30 @@ void Daemon::apply_plan(bool full) {
   }
   const store::HostState state = errors.empty() ? store::HostState::kOk : store::HostState::kError;
   set_outcome(state, std::move(errors), std::move(notes));
+}
+
+void Daemon::log_delivery_changes(const compile::HostPlan& plan) {
+  const auto resolve = links_->resolver();
+  std::map<std::string, std::uint16_t> now;
+  for (const auto& port : plan.ports) {
+    auto info = resolve(port.interface);
+    if (!info) {
+      continue;
+    }
+    now[port.interface] = info->port_flags;
+    auto old = port_flags_.find(port.interface);
+    if (old != port_flags_.end() && old->second == info->port_flags) {
+      continue;
+    }
+    const bool xdp = (info->port_flags & VNET_PORT_F_XDP_DELIVER) != 0;
+    const bool peer = (info->port_flags & VNET_PORT_F_PEER) != 0;
+    std::string how = xdp && peer ? "XDP redirect (the veth peer runs native XDP)"
+                      : xdp       ? "XDP redirect"
+                      : peer      ? "tc (bpf_redirect_peer)"
+                                  : "tc (bpf_redirect)";
+    log_info("endpoint " + port.endpoint + " (" + port.interface + "): receive path " + how);
+  }
+  port_flags_ = std::move(now);
 }
 
 void Daemon::keep_neighbours() {

@@ -1,11 +1,14 @@
 #pragma once
 // vnetd: one host's reconciler. A single-threaded epoll loop over
 //   - the store's watch fd (inotify on file:DIR): a new generation,
-//   - the rtnetlink link subscription: interfaces appearing, vanishing or
-//     being recreated (endpoints attach when their interface appears),
+//   - the rtnetlink link subscriptions: interfaces appearing, vanishing or
+//     being recreated (endpoints attach when their interface appears), and
+//     XDP coming and going on the VM side of veth ports (every netns with
+//     an id here), which moves a port between tc and XDP delivery,
 //   - the control socket (vnetctl stats),
-//   - a 1 s timerfd: heartbeat status, neighbour keeping (5 s), full resync
-//     (10 s: re-dump maps, re-verify attachments, re-dump links),
+//   - a 1 s timerfd: heartbeat status, re-check of the veth peers on the
+//     XDP path, neighbour keeping (5 s), full resync (10 s: re-dump maps,
+//     re-verify attachments, re-dump links and re-ask every veth peer),
 //   - a signalfd: SIGTERM/SIGINT exit leaving programs attached and maps
 //     pinned (forwarding continues on the last applied state); SIGHUP forces
 //     a full resync.
@@ -14,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -54,6 +58,8 @@ class Daemon {
   void on_signal();
   void on_timer();
   void on_links();
+  // Link names that changed (from notifications or a peer re-check).
+  void note_link_changes(const std::set<std::string>& changed);
   void on_store();
 
   // The sync step; `full` also re-verifies attachments with the kernel.
@@ -61,6 +67,8 @@ class Daemon {
   // Loads the store and compiles this host's plan (store_dirty_).
   void load_desired();
   void apply_plan(bool full);
+  // Logs each port whose receive path (its VNET_PORT_F_* flags) changed.
+  void log_delivery_changes(const compile::HostPlan& plan);
   void keep_neighbours();
   void publish_status();
   // Records the sync's result: `errors` fail the generation, `notes` (such
@@ -113,6 +121,8 @@ class Daemon {
   std::vector<std::string> neighbour_messages_;  // from the last neighbour pass
   std::string last_status_error_;                // put_status failure, logged once
   std::vector<std::string> last_logged_;         // messages last logged
+  std::string last_peer_problem_;                // veth peer query failure, logged once
+  std::map<std::string, std::uint16_t> port_flags_;  // interface -> flags last logged
 };
 
 }  // namespace vnet::daemon

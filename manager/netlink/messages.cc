@@ -63,6 +63,17 @@ constexpr AttrSpec kLinkAttrs[] = {
     {IFLA_MTU, MNL_TYPE_U32, "IFLA_MTU"},
     {IFLA_OPERSTATE, MNL_TYPE_U8, "IFLA_OPERSTATE"},
     {IFLA_LINKINFO, MNL_TYPE_NESTED, "IFLA_LINKINFO"},
+    {IFLA_LINK, MNL_TYPE_U32, "IFLA_LINK"},
+    {IFLA_LINK_NETNSID, MNL_TYPE_U32, "IFLA_LINK_NETNSID"},  // s32
+    {IFLA_XDP, MNL_TYPE_NESTED, "IFLA_XDP"},
+    {IFLA_TARGET_NETNSID, MNL_TYPE_U32, "IFLA_TARGET_NETNSID"},  // s32
+};
+constexpr AttrSpec kXdpAttrs[] = {
+    {IFLA_XDP_ATTACHED, MNL_TYPE_U8, "IFLA_XDP_ATTACHED"},
+    {IFLA_XDP_PROG_ID, MNL_TYPE_U32, "IFLA_XDP_PROG_ID"},
+    {IFLA_XDP_DRV_PROG_ID, MNL_TYPE_U32, "IFLA_XDP_DRV_PROG_ID"},
+    {IFLA_XDP_SKB_PROG_ID, MNL_TYPE_U32, "IFLA_XDP_SKB_PROG_ID"},
+    {IFLA_XDP_HW_PROG_ID, MNL_TYPE_U32, "IFLA_XDP_HW_PROG_ID"},
 };
 constexpr AttrSpec kLinkInfoAttrs[] = {
     {IFLA_INFO_KIND, MNL_TYPE_NUL_STRING, "IFLA_INFO_KIND"},
@@ -82,6 +93,9 @@ int link_attr_cb(const nlattr* attr, void* data) {
 int link_info_attr_cb(const nlattr* attr, void* data) {
   return collect(attr, static_cast<AttrTable*>(data), kLinkInfoAttrs);
 }
+int xdp_attr_cb(const nlattr* attr, void* data) {
+  return collect(attr, static_cast<AttrTable*>(data), kXdpAttrs);
+}
 int route_attr_cb(const nlattr* attr, void* data) {
   return collect(attr, static_cast<AttrTable*>(data), kRouteAttrs);
 }
@@ -97,6 +111,18 @@ nlmsghdr* build_link_dump(char* buf, std::uint32_t seq) {
   nlmsghdr* nlh = put_header(buf, RTM_GETLINK, NLM_F_DUMP, seq);
   auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
   ifm->ifi_family = AF_UNSPEC;
+  return nlh;
+}
+
+nlmsghdr* build_link_get(char* buf, std::uint32_t seq, std::uint32_t ifindex,
+                         std::optional<std::int32_t> target_nsid) {
+  nlmsghdr* nlh = put_header(buf, RTM_GETLINK, 0, seq);
+  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifm->ifi_family = AF_UNSPEC;
+  ifm->ifi_index = static_cast<int>(ifindex);
+  if (target_nsid) {
+    mnl_attr_put_u32(nlh, IFLA_TARGET_NETNSID, static_cast<std::uint32_t>(*target_nsid));
+  }
   return nlh;
 }
 
@@ -128,6 +154,13 @@ nlmsghdr* build_neigh_use(char* buf, std::uint32_t seq, std::uint32_t ifindex, I
   ndm->ndm_flags = NTF_USE;
   mnl_attr_put_u32(nlh, NDA_DST, addr.be());
   return nlh;
+}
+
+bool has_native_xdp(const LinkInfo& link) {
+  if (link.xdp_attached == XDP_ATTACHED_DRV) {
+    return true;
+  }
+  return link.xdp_attached == XDP_ATTACHED_MULTI && link.xdp_drv_prog_id != 0;
 }
 
 Result<LinkInfo> parse_link(const nlmsghdr* nlh) {
@@ -165,6 +198,29 @@ Result<LinkInfo> parse_link(const nlmsghdr* nlh) {
     }
     if (info.tb[IFLA_INFO_KIND] != nullptr) {
       link.kind = mnl_attr_get_str(info.tb[IFLA_INFO_KIND]);
+    }
+  }
+  if (t.tb[IFLA_LINK] != nullptr) {
+    link.link_ifindex = mnl_attr_get_u32(t.tb[IFLA_LINK]);
+  }
+  if (t.tb[IFLA_LINK_NETNSID] != nullptr) {
+    link.link_netnsid = static_cast<std::int32_t>(mnl_attr_get_u32(t.tb[IFLA_LINK_NETNSID]));
+  }
+  if (t.tb[IFLA_TARGET_NETNSID] != nullptr) {
+    link.target_netnsid = static_cast<std::int32_t>(mnl_attr_get_u32(t.tb[IFLA_TARGET_NETNSID]));
+  }
+  if (t.tb[IFLA_XDP] != nullptr) {
+    AttrTable xdp;
+    if (mnl_attr_parse_nested(t.tb[IFLA_XDP], xdp_attr_cb, &xdp) < 0) {
+      return bad_attr(("link " + link.name).c_str(), xdp.bad ? xdp.bad : "IFLA_XDP");
+    }
+    if (xdp.tb[IFLA_XDP_ATTACHED] != nullptr) {
+      link.xdp_attached = mnl_attr_get_u8(xdp.tb[IFLA_XDP_ATTACHED]);
+    }
+    if (xdp.tb[IFLA_XDP_DRV_PROG_ID] != nullptr) {
+      link.xdp_drv_prog_id = mnl_attr_get_u32(xdp.tb[IFLA_XDP_DRV_PROG_ID]);
+    } else if (link.xdp_attached == XDP_ATTACHED_DRV && xdp.tb[IFLA_XDP_PROG_ID] != nullptr) {
+      link.xdp_drv_prog_id = mnl_attr_get_u32(xdp.tb[IFLA_XDP_PROG_ID]);
     }
   }
   return link;

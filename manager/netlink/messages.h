@@ -25,8 +25,25 @@ struct LinkInfo {
   std::uint32_t mtu = 0;
   std::uint8_t operstate = 0;  // IF_OPER_*
   std::uint32_t flags = 0;     // IFF_*
+  // IFLA_LINK: for a veth, the peer's ifindex, numbered in the peer's own
+  // netns (0 when absent).
+  std::uint32_t link_ifindex = 0;
+  // IFLA_LINK_NETNSID: the netns of IFLA_LINK's device as an id in ours;
+  // nullopt = the same netns as this link.
+  std::optional<std::int32_t> link_netnsid;
+  // IFLA_XDP: IFLA_XDP_ATTACHED (XDP_ATTACHED_*) and the driver-mode
+  // program id (IFLA_XDP_DRV_PROG_ID, or IFLA_XDP_PROG_ID in DRV mode).
+  std::uint8_t xdp_attached = 0;
+  std::uint32_t xdp_drv_prog_id = 0;
+  // IFLA_TARGET_NETNSID in a reply to build_link_get with a target: the
+  // kernel echoes it, which proves it answered about that netns.
+  std::optional<std::int32_t> target_netnsid;
   bool operator==(const LinkInfo&) const = default;
 };
+
+// An XDP program in native (driver) mode: for a veth this runs its NAPI,
+// so XDP_REDIRECT into its peer delivers. Generic (skb) mode does not.
+bool has_native_xdp(const LinkInfo& link);
 
 struct RouteInfo {
   std::uint8_t type = 0;  // RTN_UNICAST, RTN_LOCAL, RTN_UNREACHABLE, ...
@@ -44,6 +61,11 @@ struct NeighInfo {
 
 // RTM_GETLINK dump of every link.
 nlmsghdr* build_link_dump(char* buf, std::uint32_t seq);
+// RTM_GETLINK for one ifindex; with `target_nsid`, of the netns that has
+// that id in ours (IFLA_TARGET_NETNSID, kernel >= 4.20). The reply is one
+// RTM_NEWLINK (parse_link); ENODEV when there is no such link.
+nlmsghdr* build_link_get(char* buf, std::uint32_t seq, std::uint32_t ifindex,
+                         std::optional<std::int32_t> target_nsid);
 // RTM_GETROUTE for one IPv4 destination, what `ip route get DST` sends: the
 // reply is the route the kernel would use (oif, gateway).
 nlmsghdr* build_route_get(char* buf, std::uint32_t seq, Ipv4 dst);
@@ -57,7 +79,7 @@ nlmsghdr* build_neigh_dump(char* buf, std::uint32_t seq);
 nlmsghdr* build_neigh_use(char* buf, std::uint32_t seq, std::uint32_t ifindex, Ipv4 addr);
 
 // RTM_NEWLINK / RTM_DELLINK. Fails on a short header, a malformed attribute
-// or a missing IFLA_IFNAME.
+// (IFLA_XDP's nested ones included) or a missing IFLA_IFNAME.
 Result<LinkInfo> parse_link(const nlmsghdr* nlh);
 // RTM_NEWROUTE (the reply to build_route_get). IPv4 only.
 Result<RouteInfo> parse_route(const nlmsghdr* nlh);

@@ -3,7 +3,10 @@
 #include <libmnl/libmnl.h>
 #include <sys/socket.h>
 
+#include <sys/uio.h>
+
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 
 namespace vnet::netlink {
@@ -73,6 +76,27 @@ int error_cb(const nlmsghdr* nlh, void* data) {
 int done_cb(const nlmsghdr*, void*) { return MNL_CB_STOP; }
 
 }  // namespace
+
+std::optional<std::int32_t> listen_nsid_from_cmsg(msghdr* msg) {
+  if (msg->msg_control == nullptr) {
+    return std::nullopt;
+  }
+  for (cmsghdr* c = CMSG_FIRSTHDR(msg); c != nullptr; c = CMSG_NXTHDR(msg, c)) {
+    if (c->cmsg_level != SOL_NETLINK || c->cmsg_type != NETLINK_LISTEN_ALL_NSID) {
+      continue;
+    }
+    if (c->cmsg_len < CMSG_LEN(sizeof(std::int32_t))) {
+      return std::nullopt;  // too short to hold the id: trust nothing
+    }
+    std::int32_t nsid = 0;
+    std::memcpy(&nsid, CMSG_DATA(c), sizeof(nsid));
+    if (nsid < 0) {
+      return std::nullopt;  // NETNSA_NSID_NOT_ASSIGNED: not an id
+    }
+    return nsid;
+  }
+  return std::nullopt;
+}
 
 void Socket::Closer::operator()(mnl_socket* s) const { mnl_socket_close(s); }
 
@@ -158,6 +182,66 @@ Status Socket::drain(const MessageFn& fn) {
     }
     // Notifications carry seq 0 and the kernel's portid 0: check neither.
     mnl_cb_run(buf_.data(), static_cast<std::size_t>(n), 0, 0, data_cb, &st);
+  }
+}
+
+}  // namespace vnet::netlink
+
+namespace vnet::netlink {
+
+Status Socket::listen_all_nsid() {
+  int one = 1;
+  if (mnl_socket_setsockopt(nl_.get(), NETLINK_LISTEN_ALL_NSID, &one, sizeof(one)) != 0) {
+    return Status::os_error("setsockopt NETLINK_LISTEN_ALL_NSID", errno);
+  }
+  return Status::ok();
+}
+
+Status Socket::drain_with_nsid(const NsidMessageFn& fn) {
+  Status first_error;
+  // Room for the nsid control message (and anything else the kernel may add).
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(std::int32_t)) * 4];
+  for (;;) {
+    sockaddr_nl addr{};
+    iovec iov{buf_.data(), buf_.size()};
+    msghdr msg{};
+    msg.msg_name = &addr;
+    msg.msg_namelen = sizeof(addr);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    ssize_t n = ::recvmsg(fd(), &msg, 0);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        return first_error;
+      }
+      return Status::os_error("netlink receive", errno);
+    }
+    if (msg.msg_flags & MSG_TRUNC) {
+      // A datagram larger than the buffer: its messages are cut. Treat it
+      // as lost notifications (the caller resynchronises).
+      return Status::error("netlink receive: datagram truncated", ENOBUFS);
+    }
+    if (addr.nl_pid != 0) {
+      continue;  // not from the kernel
+    }
+    const std::optional<std::int32_t> nsid =
+        (msg.msg_flags & MSG_CTRUNC) ? std::nullopt : listen_nsid_from_cmsg(&msg);
+    auto* nlh = reinterpret_cast<const nlmsghdr*>(buf_.data());
+    int len = static_cast<int>(n);
+    for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+      if (nlh->nlmsg_type < NLMSG_MIN_TYPE) {
+        continue;  // NOOP/ERROR/DONE/OVERRUN: nothing to apply
+      }
+      Status s = fn(nsid, nlh);
+      if (!s && first_error.is_ok()) {
+        first_error = s;
+      }
+    }
   }
 }
 

@@ -3,13 +3,18 @@
 // request() sends one message with NLM_F_ACK and runs a callback on every
 // reply until the ack or NLMSG_DONE, turning an NLMSG_ERROR into a Status
 // (with the kernel's extended-ack text when it sends one); drain() reads a
-// non-blocking multicast subscription until it would block.
+// non-blocking multicast subscription until it would block;
+// drain_with_nsid() does the same on a socket that also hears the other
+// network namespaces (NETLINK_LISTEN_ALL_NSID) and says where each message
+// came from.
 
 #include <linux/netlink.h>
+#include <sys/socket.h>
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +26,15 @@ namespace vnet::netlink {
 
 // Called for every data message (not NLMSG_ERROR/DONE) of a reply.
 using MessageFn = std::function<Status(const nlmsghdr* nlh)>;
+// The same, with the sender's netns id in ours when the message came from
+// another netns (nullopt: from our own, or from one without an id here).
+using NsidMessageFn = std::function<Status(std::optional<std::int32_t> nsid, const nlmsghdr* nlh)>;
+
+// The netns id of a message received on a NETLINK_LISTEN_ALL_NSID socket:
+// the SOL_NETLINK / NETLINK_LISTEN_ALL_NSID control message (an int) that
+// recvmsg() returns beside it. nullopt when there is none (the message is
+// from the socket's own netns) or it is malformed. Pure, for tests.
+std::optional<std::int32_t> listen_nsid_from_cmsg(msghdr* msg);
 
 class Socket {
  public:
@@ -44,6 +58,14 @@ class Socket {
   // Non-blocking read of everything queued. Returns ENOBUFS when the kernel
   // dropped notifications (the caller must resynchronise with a dump).
   Status drain(const MessageFn& fn);
+
+  // Also receive the notifications of every netns that has an id in ours
+  // (NETLINK_LISTEN_ALL_NSID, kernel >= 4.2); read them with
+  // drain_with_nsid(). Needs CAP_NET_BROADCAST in those namespaces.
+  Status listen_all_nsid();
+  // drain() with recvmsg(), passing each message's netns id (libmnl's
+  // recvfrom drops the control messages that carry it).
+  Status drain_with_nsid(const NsidMessageFn& fn);
 
  private:
   struct Closer {

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# test_trafficgen: the benchmark tool's behaviour (never its speed).
+#
+#        ${P}-gen                         ${P}-sink
+#      ┌──────────┐                    ┌────────────────────────────┐
+#      │  gen ──▶ tg-a ═══ veth ═══ tg-b ──▶ sink (xdp or tc)       │
+#      └──────────┘   XDP_TX (live     │    or xdp-pass + sniffer   │
+#                      frames)         └────────────────────────────┘
+#
+# 1. XDP sink on tg-b, generator on tg-a for 1 s: the sink counts packets,
+#    at most what the generator attempted, 60 bytes each; reset zeroes it.
+# 2. Refusals: a second XDP program never overwrites the sink, detach of
+#    the other kind leaves it alone, bad arguments and missing pins fail.
+# 3. Detach leaves nothing attached and --pin removes the counters.
+# 4. --flows 1000 at the UDP source port: a sniffer behind xdp-pass sees
+#    exactly the ports 1024..2023; without --flows, only 1024.
+# 5. tc sink (xdp-pass gives tg-b NAPI): counts like the XDP sink.
+# 6. SIGINT ends the generator early with a normal report.
+# 7. tc sink and xdp-pass detach leave nothing attached.
+#
+# No addresses are configured: frames are built by hand and dropped at the
+# sink (or by tg-b's stack, which owns none of their addresses).
+
+source "$(dirname "$0")/lib.sh"
+
+# Template frame: 02:..:01 -> 02:..:02, IPv4 198.18.0.1 -> 198.18.0.2,
+# UDP 1024 -> 9 with checksum 0 (so rewriting the port needs no fix-up),
+# 18 zero bytes of payload: 60 bytes.
+FRAME_HEX=0200000000020200000000010800                       # Ethernet
+FRAME_HEX+=4500002e000040004011ae97c6120001c6120002             # IPv4
+FRAME_HEX+=04000009001a0000                                     # UDP
+FRAME_HEX+=$(printf '00%.0s' $(seq 18))                         # payload
+FRAME_LEN=60
+SPORT_OFFSET=34     # 14 Ethernet + 20 IPv4
+SPORT=1024
+FLOWS=1000
+
+lab_init tg
+TG=$VNET_BIN/vnet-trafficgen
+[[ -x $TG ]] || skip "vnet-trafficgen not built in VNET_BIN=$VNET_BIN"
+PIN=$LAB_BPF/sink
+
+# Two bare namespaces (IPv6 off, so tg-b sees no stray ND/MLD frames).
+_ns_base gen
+_ns_base sink
+ip -n "$P-gen" link add tg-a type veth peer name tg-b netns "$P-sink"
+ip -n "$P-gen" link set tg-a up
+ip -n "$P-sink" link set tg-b up
+
+tg_gen() { vn_exec gen "$TG" gen --dev tg-a --frame-hex "$FRAME_HEX" "$@"; }
+tg_sink() { vn_exec sink "$TG" "$@"; }
+sink_read() { tg_sink sink read --pin "$PIN"; }
+sink_counts() { json_eval "$(sink_read)" "d['packets'] > 0"; }
+xdp_prog() { vn_exec sink ip -d link show dev tg-b | awk '/prog\/xdp/ {print $5}'; }
+tc_filters() { vn_exec sink tc filter show dev tg-b ingress; }
+tc_has_sink() { tc_filters | grep -q tg_sink_tc; }
+
+# The sniffer: UDP source ports of the frames arriving on tg-b (as many as
+# the socket keeps up with) as JSON {frames, distinct, min, max}; stops once
+# WANT distinct ports were seen, or STOP exists and the socket is drained.
+SNIFF=$LAB_DIR/sniff_ports.py
+cat >"$SNIFF" <<'PY'
+import json, select, socket, struct, sys, time
+import os
+duration, ready, stop, want = float(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE
+s.bind(("tg-b", 3))
+open(ready, "w").close()
+ports, frames = set(), 0
+deadline = time.monotonic() + duration
+while time.monotonic() < deadline and len(ports) < want:
+    if not select.select([s], [], [], 0.05)[0]:
+        if os.path.exists(stop):
+            break
+        continue
+    data = s.recv(2048)
+    if len(data) >= 36 and data[12:14] == b"\x08\x00" and data[23] == 17:
+        frames += 1
+        ports.add(struct.unpack("!H", data[34:36])[0])
+print(json.dumps({"frames": frames, "distinct": len(ports),
+                  "min": min(ports, default=None), "max": max(ports, default=None)}))
+PY
+
+# sniff_gen NAME WANT GEN_ARGS...: the sniffer's report for 1 s of gen.
+sniff_gen() {
+  local name=$1 want=$2 ready=$LAB_DIR/$1.ready stop=$LAB_DIR/$1.stop
+  shift 2
+  bg_start "$name" sink "$LAB_PY" "$SNIFF" 10 "$ready" "$stop" "$want"
+  wait_until 5 "sniffer $name ready" test -e "$ready" || die "sniffer $name did not start"
+  tg_gen --duration 1 "$@" >/dev/null
+  touch "$stop"
+  bg_wait "$name" 15 || die "sniffer $name failed: $(cat "$LAB_DIR/$name.err")"
+  bg_out "$name"
+}
+
+# ---------------------------------------------------------------- 1. XDP sink
+tg_sink sink attach --dev tg-b --pin "$PIN" --mode xdp
+check "sink attach xdp: tg_sink_xdp on tg-b" test "$(xdp_prog)" = tg_sink_xdp
+check "sink counters pinned" test -e "$PIN/tg_sink_counters"
+check "fresh sink reads zero" json_eval "$(sink_read)" "d == {'packets': 0, 'bytes': 0}"
+
+gen=$(tg_gen --duration 1)
+sink=$(sink_read)
+log "gen: $gen sink: $sink"
+check "gen reports dev, seconds, frames_attempted, flows" \
+  json_eval "$gen" "d['dev'] == 'tg-a' and 0.9 <= d['seconds'] < 5 and d['frames_attempted'] > 0 and d['flows'] == 1"
+check "xdp sink counted frames (0 < packets <= frames_attempted)" \
+  json_eval "$sink" "0 < d['packets'] <= $(json_get "$gen" frames_attempted)"
+check "xdp sink bytes = packets * $FRAME_LEN" json_eval "$sink" "d['bytes'] == d['packets'] * $FRAME_LEN"
+tg_sink sink reset --pin "$PIN"
+check "sink reset zeroes the counters" json_eval "$(sink_read)" "d == {'packets': 0, 'bytes': 0}"
+
+# ---------------------------------------------------------------- 2. refusals
+check_fails "xdp-pass attach refuses to replace the sink" tg_sink xdp-pass attach --dev tg-b
+check_fails "xdp-pass detach leaves the sink alone" tg_sink xdp-pass detach --dev tg-b
+check "sink still attached after both refusals" test "$(xdp_prog)" = tg_sink_xdp
+check "sink attach again (same program, same pin) is fine" tg_sink sink attach --dev tg-b --pin "$PIN"
+check_fails "gen: unknown interface" vn_exec gen "$TG" gen --dev nosuchdev --frame-hex "$FRAME_HEX" --duration 0.1
+check_fails "gen: flow field outside the frame" tg_gen --flows 2 --flow-offset $((FRAME_LEN - 1)) --duration 0.1
+check_fails "gen: not hex" vn_exec gen "$TG" gen --dev tg-a --frame-hex 02zz --duration 0.1
+check_fails "gen: batch size over 256" tg_gen --batch-size 257 --duration 0.1
+check_fails "sink read: no such pin" tg_sink sink read --pin "$LAB_BPF/none"
+mkdir -p "$LAB_DIR/notbpf"
+check_fails "sink attach: pin dir not on a bpffs" tg_sink sink attach --dev tg-b --pin "$LAB_DIR/notbpf"
+
+# ---------------------------------------------------------------- 3. detach
+tg_sink sink detach --dev tg-b --mode xdp --pin "$PIN"
+check "sink detach: no XDP program left" test -z "$(xdp_prog)"
+check "sink detach --pin: counters unpinned" test ! -e "$PIN/tg_sink_counters"
+check "sink detach again is a no-op" tg_sink sink detach --dev tg-b --mode xdp
+
+# ---------------------------------------------------------------- 4. flows
+tg_sink xdp-pass attach --dev tg-b
+check "xdp-pass attach: tg_xdp_pass on tg-b" test "$(xdp_prog)" = tg_xdp_pass
+
+ports=$(sniff_gen sniff-flows "$FLOWS" --flows "$FLOWS" --flow-offset "$SPORT_OFFSET")
+log "--flows $FLOWS: $ports"
+check "--flows $FLOWS: exactly the source ports $SPORT..$((SPORT + FLOWS - 1)) seen" \
+  json_eval "$ports" "d['distinct'] == $FLOWS and d['min'] == $SPORT and d['max'] == $SPORT + $FLOWS - 1"
+ports=$(sniff_gen sniff-one 2)
+log "no --flows: $ports"
+check "without --flows: the template's port only" \
+  json_eval "$ports" "d['frames'] > 0 and d['distinct'] == 1 and d['min'] == $SPORT"
+
+# ---------------------------------------------------------------- 5. tc sink
+# xdp-pass stays: it gives tg-b the NAPI that XDP_TX into a veth needs.
+tg_sink sink attach --dev tg-b --pin "$PIN" --mode tc
+check "sink attach tc: tg_sink_tc filter on tg-b ingress" tc_has_sink
+gen=$(tg_gen --duration 1)
+sink=$(sink_read)
+log "gen: $gen sink: $sink"
+check "tc sink counted frames (0 < packets <= frames_attempted)" \
+  json_eval "$sink" "0 < d['packets'] <= $(json_get "$gen" frames_attempted)"
+check "tc sink bytes = packets * $FRAME_LEN" json_eval "$sink" "d['bytes'] == d['packets'] * $FRAME_LEN"
+
+# ---------------------------------------------------------------- 6. SIGINT
+tg_sink sink reset --pin "$PIN"
+bg_start gen-int gen "$TG" gen --dev tg-a --frame-hex "$FRAME_HEX" --duration 60
+wait_until 10 "the sink to count frames" sink_counts || fail "no frames from the generator"
+kill -INT "${LAB_BG_PIDS[gen-int]}"
+rc=0
+bg_wait gen-int 10 || rc=$?
+gen=$(bg_out gen-int)
+sink=$(sink_read)
+log "interrupted gen: $gen sink: $sink"
+check "SIGINT: generator exits 0" test "$rc" -eq 0
+check "SIGINT: generator stopped early with a report" \
+  json_eval "$gen" "0 < d['seconds'] < 30 and d['frames_attempted'] > 0"
+check "SIGINT: sink count <= frames_attempted" \
+  json_eval "$sink" "0 < d['packets'] <= $(json_get "$gen" frames_attempted)"
+
+# ---------------------------------------------------------------- 7. detach (tc, xdp-pass)
+tg_sink sink detach --dev tg-b --mode tc --pin "$PIN"
+check "sink detach tc: no filter left on ingress" test -z "$(tc_filters)"
+tg_sink xdp-pass detach --dev tg-b
+check "xdp-pass detach: no XDP program left" test -z "$(xdp_prog)"
+
+lab_done

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * tg_gen: the live-frames generator's program. vnet-trafficgen runs it with
+ * BPF_PROG_TEST_RUN(BPF_F_TEST_XDP_LIVE_FRAMES) over a template frame; every
+ * XDP_TX goes out of the ctx's ingress interface. With flows > 1 it writes
+ * the big-endian 16-bit field at flow_offset as flow_base + (i % flows) for
+ * the i-th frame, so the traffic spreads over that many flows (RSS, hashes,
+ * conntrack). The field is written absolutely on every frame because live
+ * frames recycle their pages without restoring the template.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "abi.h"
+
+/* Set by the CLI before load. */
+const volatile __u32 flows = 1;
+const volatile __u32 flow_offset;
+const volatile __u32 flow_base;	/* the template's value, host order */
+
+/* Next flow index. One test_run thread per program: no atomics needed. */
+__u32 flow_idx;
+
+SEC("xdp")
+int tg_gen(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 off = flow_offset;
+	__u32 idx, val;
+	__u8 *field;
+
+	if (flows <= 1)
+		return XDP_TX;
+	if (off > TG_GEN_MAX_FLOW_OFFSET)
+		return XDP_ABORTED;
+	field = data + off;
+	if ((void *)(field + 2) > data_end)
+		return XDP_ABORTED;
+	idx = flow_idx;
+	val = flow_base + idx;
+	field[0] = (val >> 8) & 0xff;
+	field[1] = val & 0xff;
+	flow_idx = idx + 1 >= flows ? 0 : idx + 1;
+	return XDP_TX;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,258 @@
+// vnet-trafficgen: the benchmark suite's traffic source and sink.
+//
+//   gen       live-frames XDP generator (XDP_TX out of --dev)
+//   sink      counting XDP/tc sink with pinned per-CPU counters
+//   xdp-pass  no-op XDP program that gives a veth NAPI
+//
+// Every command prints its result (JSON where there is one) on stdout and
+// exits non-zero with a message on stderr on any failure.
+
+#include <sched.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "attach.h"
+#include "frame.h"
+#include "generator.h"
+#include "sink.h"
+#include "util/result.h"
+
+namespace vnet::trafficgen {
+namespace {
+
+constexpr const char* kUsage = R"(usage:
+  vnet-trafficgen gen --dev IFNAME --frame-hex HEX [--flows N] [--flow-offset OFF]
+                      [--duration SECONDS] [--batch-size N] [--cpu C]
+      Sends the Ethernet frame HEX out of IFNAME at full rate (XDP live frames,
+      XDP_TX; run inside IFNAME's netns). --flows N > 1 rewrites the big-endian
+      16-bit field at --flow-offset to (template value + i % N) for frame i.
+      Prints {"dev":..,"seconds":..,"frames_attempted":..,"flows":N}.
+      frames_attempted is what the kernel was asked to send: count delivery
+      at a sink. The receiving veth needs NAPI (an XDP program, e.g. the xdp
+      sink or xdp-pass, or GRO on) or the frames are dropped.
+  vnet-trafficgen sink attach --dev IFNAME --pin DIR [--mode xdp|tc]
+      Counting sink (drops everything); counters pinned as DIR/tg_sink_counters
+      (DIR on a bpffs; an existing compatible pin is reused, not reset).
+  vnet-trafficgen sink read --pin DIR        -> {"packets":..,"bytes":..}
+  vnet-trafficgen sink reset --pin DIR
+  vnet-trafficgen sink detach --dev IFNAME [--mode xdp|tc] [--pin DIR]
+      Removes the sink (with --pin, also unpins its counters).
+  vnet-trafficgen xdp-pass attach|detach --dev IFNAME
+      No-op XDP program (XDP_PASS): gives a veth NAPI without dropping anything.
+)";
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::fprintf(stderr, "vnet-trafficgen: %s (see vnet-trafficgen --help)\n", message.c_str());
+  std::exit(2);
+}
+
+int fail(const Status& status) {
+  std::fprintf(stderr, "vnet-trafficgen: %s\n", status.message().c_str());
+  return 1;
+}
+
+// --name value pairs; every option must be known and given at most once.
+class Options {
+ public:
+  Options(int argc, char** argv, int first, std::set<std::string> known) {
+    for (int i = first; i < argc; ++i) {
+      std::string_view arg = argv[i];
+      if (arg == "-h" || arg == "--help") {
+        std::fputs(kUsage, stdout);
+        std::exit(0);
+      }
+      if (arg.rfind("--", 0) != 0) {
+        usage_error("unexpected argument '" + std::string(arg) + "'");
+      }
+      std::string name(arg.substr(2));
+      std::optional<std::string> value;
+      if (auto eq = name.find('='); eq != std::string::npos) {
+        value = name.substr(eq + 1);
+        name.resize(eq);
+      }
+      if (known.count(name) == 0) {
+        usage_error("unknown option --" + name);
+      }
+      if (!value) {
+        if (i + 1 >= argc) {
+          usage_error("--" + name + " needs a value");
+        }
+        value = argv[++i];
+      }
+      if (!values_.emplace(name, *value).second) {
+        usage_error("--" + name + " given twice");
+      }
+    }
+  }
+
+  std::optional<std::string> get(const std::string& name) const {
+    auto it = values_.find(name);
+    if (it == values_.end()) {
+      return std::nullopt;
+    }
+    return it->second;
+  }
+
+  std::string required(const std::string& name) const {
+    auto v = get(name);
+    if (!v || v->empty()) {
+      usage_error("--" + name + " is required");
+    }
+    return *v;
+  }
+
+  std::uint64_t uint(const std::string& name, std::uint64_t def, std::uint64_t max) const {
+    auto v = get(name);
+    if (!v) {
+      return def;
+    }
+    errno = 0;
+    char* end = nullptr;
+    unsigned long long n = std::strtoull(v->c_str(), &end, 0);
+    if (v->empty() || *end != '\0' || errno != 0 || (*v)[0] == '-' || n > max) {
+      usage_error("--" + name + ": '" + *v + "' is not an integer in 0.." + std::to_string(max));
+    }
+    return n;
+  }
+
+  double seconds(const std::string& name, double def) const {
+    auto v = get(name);
+    if (!v) {
+      return def;
+    }
+    char* end = nullptr;
+    double d = std::strtod(v->c_str(), &end);
+    if (v->empty() || *end != '\0' || !(d > 0)) {
+      usage_error("--" + name + ": '" + *v + "' is not a positive number of seconds");
+    }
+    return d;
+  }
+
+  SinkMode mode() const {
+    auto v = get("mode").value_or("xdp");
+    if (v == "xdp") {
+      return SinkMode::kXdp;
+    }
+    if (v == "tc") {
+      return SinkMode::kTc;
+    }
+    usage_error("--mode must be xdp or tc, not '" + v + "'");
+  }
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+int cmd_gen(int argc, char** argv) {
+  Options opt(argc, argv, 2,
+              {"dev", "frame-hex", "flows", "flow-offset", "duration", "batch-size", "cpu"});
+  GenOptions gen;
+  gen.dev = opt.required("dev");
+  auto frame = parse_frame_hex(opt.required("frame-hex"));
+  if (!frame) {
+    return fail(frame.status());
+  }
+  gen.frame = std::move(*frame);
+  gen.flows = static_cast<std::uint32_t>(opt.uint("flows", 1, kMaxFlows));
+  gen.flow_offset = static_cast<std::uint32_t>(opt.uint("flow-offset", 0, 65535));
+  gen.duration_s = opt.seconds("duration", 5.0);
+  gen.batch_size = static_cast<std::uint32_t>(opt.uint("batch-size", 0, kMaxBatchSize));
+  if (opt.get("batch-size") && gen.batch_size == 0) {
+    usage_error("--batch-size must be 1.." + std::to_string(kMaxBatchSize));
+  }
+  if (opt.get("cpu")) {
+    gen.cpu = static_cast<int>(opt.uint("cpu", 0, CPU_SETSIZE - 1));
+  }
+  if (opt.get("flows") && gen.flows == 0) {
+    usage_error("--flows must be at least 1");
+  }
+  auto report = run_generator(gen);
+  if (!report) {
+    return fail(report.status());
+  }
+  std::printf("%s\n", to_json(*report).c_str());
+  return 0;
+}
+
+int cmd_sink(int argc, char** argv) {
+  if (argc < 3) {
+    usage_error("sink needs attach, read, reset or detach");
+  }
+  std::string_view sub = argv[2];
+  if (sub == "attach") {
+    Options opt(argc, argv, 3, {"dev", "pin", "mode"});
+    Status st = sink_attach(opt.required("dev"), opt.required("pin"), opt.mode());
+    return st ? 0 : fail(st);
+  }
+  if (sub == "read") {
+    Options opt(argc, argv, 3, {"pin"});
+    auto counters = sink_read(opt.required("pin"));
+    if (!counters) {
+      return fail(counters.status());
+    }
+    std::printf("%s\n", to_json(*counters).c_str());
+    return 0;
+  }
+  if (sub == "reset") {
+    Options opt(argc, argv, 3, {"pin"});
+    Status st = sink_reset(opt.required("pin"));
+    return st ? 0 : fail(st);
+  }
+  if (sub == "detach") {
+    Options opt(argc, argv, 3, {"dev", "mode", "pin"});
+    Status st = sink_detach(opt.required("dev"), opt.mode(), opt.get("pin"));
+    return st ? 0 : fail(st);
+  }
+  usage_error("unknown sink command '" + std::string(sub) + "'");
+}
+
+int cmd_xdp_pass(int argc, char** argv) {
+  if (argc < 3) {
+    usage_error("xdp-pass needs attach or detach");
+  }
+  std::string_view sub = argv[2];
+  Options opt(argc, argv, 3, {"dev"});
+  Status st;
+  if (sub == "attach") {
+    st = xdp_pass_attach(opt.required("dev"));
+  } else if (sub == "detach") {
+    st = xdp_pass_detach(opt.required("dev"));
+  } else {
+    usage_error("unknown xdp-pass command '" + std::string(sub) + "'");
+  }
+  return st ? 0 : fail(st);
+}
+
+}  // namespace
+}  // namespace vnet::trafficgen
+
+int main(int argc, char** argv) {
+  using namespace vnet::trafficgen;
+  if (argc < 2) {
+    usage_error("missing command");
+  }
+  setup_libbpf_logging();
+  std::string_view cmd = argv[1];
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (cmd == "gen") {
+    return cmd_gen(argc, argv);
+  }
+  if (cmd == "sink") {
+    return cmd_sink(argc, argv);
+  }
+  if (cmd == "xdp-pass") {
+    return cmd_xdp_pass(argc, argv);
+  }
+  usage_error("unknown command '" + std::string(cmd) + "'");
+}
