@@ -501,21 +501,40 @@ void Daemon::apply_plan(bool full) {
     }
   }
   log_delivery_changes(plan);
+  // Named one by one up to a limit: a host with thousands of absent
+  // interfaces would otherwise rewrite (and every --wait re-read) a status
+  // file of hundreds of KB each heartbeat.
+  constexpr std::size_t kMaxMissingNamed = 20;
+  std::size_t missing = 0;
   for (const auto& port : plan.ports) {
     const netlink::LinkInfo* link = links_->find(port.interface);
     if (link == nullptr) {
       // Not an error of the generation: the interface usually appears when
       // its VM starts, and is attached then.
-      notes.push_back("interface " + port.interface + " not found (endpoint " + port.endpoint +
-                      "); attached when it appears");
+      if (++missing <= kMaxMissingNamed) {
+        notes.push_back("interface " + port.interface + " not found (endpoint " +
+                        port.endpoint + "); attached when it appears");
+      }
       continue;
     }
-    if (auto s = datapath::prepare_port_interface(port.interface); !s) {
+    if (!netlink::is_ethernet(*link)) {
+      errors.push_back("endpoint " + port.endpoint + " (" + port.interface +
+                       "): not an Ethernet interface (an L3 tun?); endpoints need a veth or tap");
+      continue;
+    }
+    // Attach before turning forwarding on: forwarding on a port without
+    // our filter would let the stack route what the VM sends.
+    Status s = datapath_->ensure_endpoint(link->ifindex);
+    if (s) {
+      s = datapath::prepare_port_interface(port.interface);
+    }
+    if (!s) {
       errors.push_back("endpoint " + port.endpoint + " (" + port.interface + "): " + s.message());
     }
-    if (auto s = datapath_->ensure_endpoint(link->ifindex); !s) {
-      errors.push_back("endpoint " + port.endpoint + " (" + port.interface + "): " + s.message());
-    }
+  }
+  if (missing > kMaxMissingNamed) {
+    notes.push_back("and " + std::to_string(missing - kMaxMissingNamed) +
+                    " more endpoint interfaces not found");
   }
   const store::HostState state = errors.empty() ? store::HostState::kOk : store::HostState::kError;
   set_outcome(state, std::move(errors), std::move(notes));

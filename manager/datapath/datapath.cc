@@ -376,7 +376,8 @@ Status Datapath::ensure(std::uint32_t ifindex, Hook hook, int prog_fd) {
 
 Status Datapath::ensure_underlay(std::uint32_t ifindex) {
   // Both hooks are tried even if XDP fails (a foreign XDP program, a driver
-  // without native XDP): tc alone still decapsulates, just slower.
+  // without native XDP): tc alone still decapsulates, slower, so traffic
+  // keeps flowing while the failure is reported as the host's error.
   Status xdp = ensure(ifindex, Hook::kXdp, programs_->xdp_underlay_fd());
   Status tc = ensure(ifindex, Hook::kTcIngress, programs_->tc_underlay_fd());
   if (!xdp && !tc) {

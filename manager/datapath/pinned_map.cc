@@ -234,4 +234,68 @@ Status PinnedMap::remove(const reconcile::Bytes& key) {
   return Status::ok();
 }
 
+namespace {
+
+// One syscall per this many entries: bounded kernel work per call.
+constexpr std::size_t kBatchChunk = 4096;
+
+bool can_batch_write(std::uint32_t type) {
+  return type == BPF_MAP_TYPE_HASH || type == BPF_MAP_TYPE_LRU_HASH;
+}
+
+}  // namespace
+
+Status PinnedMap::update_batch(const std::vector<KeyValue>& entries) {
+  if (!can_batch_write(info_.type)) {
+    return Status::error(info_.name + ": no batch update for this map type", EOPNOTSUPP);
+  }
+  std::vector<std::uint8_t> keys;
+  std::vector<std::uint8_t> values;
+  for (std::size_t start = 0; start < entries.size(); start += kBatchChunk) {
+    const std::size_t n = std::min(kBatchChunk, entries.size() - start);
+    keys.resize(n * info_.key_size);
+    values.resize(n * info_.value_size);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& [key, value] = entries[start + i];
+      if (key->size() != info_.key_size || value->size() != info_.value_size) {
+        return Status::error(info_.name + ": batch update: bad key or value size", EINVAL);
+      }
+      std::memcpy(keys.data() + i * info_.key_size, key->data(), info_.key_size);
+      std::memcpy(values.data() + i * info_.value_size, value->data(), info_.value_size);
+    }
+    LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+    __u32 count = static_cast<__u32>(n);
+    if (bpf_map_update_batch(fd_.get(), keys.data(), values.data(), &count, &opts) != 0) {
+      return Status::os_error(info_.name + ": batch update", errno);
+    }
+  }
+  return Status::ok();
+}
+
+Status PinnedMap::remove_batch(const std::vector<const reconcile::Bytes*>& keys) {
+  if (!can_batch_write(info_.type)) {
+    return Status::error(info_.name + ": no batch delete for this map type", EOPNOTSUPP);
+  }
+  std::vector<std::uint8_t> buf;
+  for (std::size_t start = 0; start < keys.size(); start += kBatchChunk) {
+    const std::size_t n = std::min(kBatchChunk, keys.size() - start);
+    buf.resize(n * info_.key_size);
+    for (std::size_t i = 0; i < n; ++i) {
+      const reconcile::Bytes* key = keys[start + i];
+      if (key->size() != info_.key_size) {
+        return Status::error(info_.name + ": batch delete: bad key size", EINVAL);
+      }
+      std::memcpy(buf.data() + i * info_.key_size, key->data(), info_.key_size);
+    }
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    __u32 count = static_cast<__u32>(n);
+    // Stops at the first missing key (ENOENT): the caller then deletes one
+    // by one, where a missing key is success.
+    if (bpf_map_delete_batch(fd_.get(), buf.data(), &count, &opts) != 0) {
+      return Status::os_error(info_.name + ": batch delete", errno);
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace vnet::datapath

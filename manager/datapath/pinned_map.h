@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "datapath/unique_fd.h"
 #include "reconcile/reconcile.h"
@@ -37,6 +38,11 @@ class PinnedMap final : public reconcile::MapIo {
   Status update(const reconcile::Bytes& key, const reconcile::Bytes& value) override;
   // ENOENT is success. Array maps cannot delete: their slot is zeroed.
   Status remove(const reconcile::Bytes& key) override;
+  // BPF_MAP_UPDATE_BATCH / BPF_MAP_DELETE_BATCH for hash maps (not per-CPU:
+  // their values need the per-CPU expansion update() does); other types
+  // answer EOPNOTSUPP and the reconciler writes one by one.
+  Status update_batch(const std::vector<KeyValue>& entries) override;
+  Status remove_batch(const std::vector<const reconcile::Bytes*>& keys) override;
 
   // One entry as the kernel returns it (the whole per-CPU block for per-CPU
   // maps); nullopt when the key is absent.

@@ -184,8 +184,8 @@ Result<std::set<std::string>> LinkCache::process_events() {
 reconcile::InterfaceResolver LinkCache::resolver() const {
   return [this](const std::string& name) -> std::optional<reconcile::InterfaceInfo> {
     const LinkInfo* link = find(name);
-    if (link == nullptr) {
-      return std::nullopt;
+    if (link == nullptr || !is_ethernet(*link)) {
+      return std::nullopt;  // an L3 tun is refused by vnetd, never programmed
     }
     return reconcile::InterfaceInfo{link->ifindex, table_.port_flags(*link)};
   };

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
+#include <linux/if_arp.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
@@ -156,6 +157,8 @@ nlmsghdr* build_neigh_use(char* buf, std::uint32_t seq, std::uint32_t ifindex, I
   return nlh;
 }
 
+bool is_ethernet(const LinkInfo& link) { return link.hw_type == ARPHRD_ETHER; }
+
 bool has_native_xdp(const LinkInfo& link) {
   if (link.xdp_attached == XDP_ATTACHED_DRV) {
     return true;
@@ -179,6 +182,7 @@ Result<LinkInfo> parse_link(const nlmsghdr* nlh) {
   LinkInfo link;
   link.ifindex = static_cast<std::uint32_t>(ifm->ifi_index);
   link.flags = ifm->ifi_flags;
+  link.hw_type = ifm->ifi_type;
   if (t.tb[IFLA_IFNAME] == nullptr) {
     return Status::error("link message for ifindex " + std::to_string(link.ifindex) +
                              ": no IFLA_IFNAME",

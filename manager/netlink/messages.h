@@ -25,6 +25,7 @@ struct LinkInfo {
   std::uint32_t mtu = 0;
   std::uint8_t operstate = 0;  // IF_OPER_*
   std::uint32_t flags = 0;     // IFF_*
+  std::uint16_t hw_type = 0;   // ifi_type, ARPHRD_*: a tap is ETHER, an L3 tun NONE
   // IFLA_LINK: for a veth, the peer's ifindex, numbered in the peer's own
   // netns (0 when absent).
   std::uint32_t link_ifindex = 0;
@@ -40,6 +41,9 @@ struct LinkInfo {
   std::optional<std::int32_t> target_netnsid;
   bool operator==(const LinkInfo&) const = default;
 };
+
+// Endpoints are Ethernet ports: the datapath parses MAC headers.
+bool is_ethernet(const LinkInfo& link);
 
 // An XDP program in native (driver) mode: for a veth this runs its NAPI,
 // so XDP_REDIRECT into its peer delivers. Generic (skb) mode does not.

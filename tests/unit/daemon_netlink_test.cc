@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
+#include <linux/if_arp.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
@@ -271,6 +272,15 @@ TEST(NetlinkLinks, PortFlagsByKind) {
   EXPECT_EQ(port_flags_for_kind("tun"), VNET_PORT_F_XDP_DELIVER);
   EXPECT_EQ(port_flags_for_kind(""), 0);
   EXPECT_EQ(port_flags_for_kind("bridge"), 0);
+}
+
+// rtnetlink calls both tun and tap "tun": only the hardware type tells an
+// Ethernet tap (a valid endpoint) from an L3 tun (refused).
+TEST(NetlinkLinks, OnlyEthernetLinksAreEndpoints) {
+  EXPECT_TRUE(is_ethernet(LinkInfo{.kind = "tun", .hw_type = ARPHRD_ETHER}));
+  EXPECT_TRUE(is_ethernet(LinkInfo{.kind = "veth", .hw_type = ARPHRD_ETHER}));
+  EXPECT_FALSE(is_ethernet(LinkInfo{.kind = "tun", .hw_type = ARPHRD_NONE}));
+  EXPECT_FALSE(is_ethernet(LinkInfo{.kind = "", .hw_type = ARPHRD_LOOPBACK}));
 }
 
 // ---- veth peers and native XDP ----------------------------------------------
