@@ -265,6 +265,10 @@ void Daemon::on_timer() {
   while (::read(timer_fd_.get(), &expirations, sizeof(expirations)) > 0) {
   }
   publish_status();  // heartbeat
+  if (watch_->rearm()) {
+    log_info("store directory was replaced: watching it again");
+    store_dirty_ = true;
+  }
   const auto now = Clock::now();
   if (now >= next_resync_) {
     full_pending_ = true;
@@ -397,7 +401,7 @@ void Daemon::apply_plan(bool full) {
       // This host's share of the topology is now empty: unprogram it.
       // Endpoint interfaces keep their filter and drop (NO_PORT).
       auto desired = reconcile::bind_plan(compile::HostPlan{}, links_->resolver());
-      auto counts = reconcile::reconcile(desired, datapath_->lookup());
+      auto counts = reconcile::reconcile(desired, datapath_->lookup(), &map_shadow_);
       if (!counts) {
         errors.push_back("maps: " + counts.status().message());
       } else if (counts->deleted != 0) {
@@ -447,12 +451,14 @@ void Daemon::apply_plan(bool full) {
         load_failure_generation_ = generation_;
       } else {
         datapath_ = std::move(*dp);
+        map_shadow_.clear();
         load_failure_.reset();
         log_info("datapath loaded (" + cfg.str() + "), maps pinned under " + opts_.pin_dir);
       }
     } else if (!(cfg == datapath_->config())) {
       log_info("datapath config changed (" + datapath_->config().str() + " -> " + cfg.str() +
                "): reloading programs");
+      map_shadow_.clear();
       if (auto s = datapath_->reload(cfg); !s) {
         errors.push_back("datapath reload: " + s.message());
         load_failure_.emplace(cfg, errors.back());
@@ -469,12 +475,13 @@ void Daemon::apply_plan(bool full) {
   }
   if (full) {
     datapath_->forget_attachments();
+    map_shadow_.clear();  // a full resync dumps the maps again
   }
 
   // Maps first: an interface's program must find its port entry the moment
   // it is attached.
   auto desired = reconcile::bind_plan(plan, links_->resolver());
-  auto counts = reconcile::reconcile(desired, datapath_->lookup());
+  auto counts = reconcile::reconcile(desired, datapath_->lookup(), &map_shadow_);
   if (!counts) {
     errors.push_back("maps: " + counts.status().message());
   } else if (counts->updated != 0 || counts->deleted != 0) {

@@ -239,9 +239,22 @@ Status assign_ids(const std::optional<EncodedState>& prev, topology::Topology& t
   return Status::ok();
 }
 
+// Watches the store directory for `desired` being renamed into place. The
+// watch is on the directory's inode: when the directory is deleted, moved
+// or replaced, the kernel drops the watch (IN_IGNORED) and rearm() adds it
+// again on the path once a directory is there.
 class InotifyWatch final : public Watch {
  public:
-  explicit InotifyWatch(UniqueFd fd) : fd_(std::move(fd)) {}
+  InotifyWatch(UniqueFd fd, std::string dir) : fd_(std::move(fd)), dir_(std::move(dir)) {}
+
+  Status arm() {
+    wd_ = ::inotify_add_watch(fd_.get(), dir_.c_str(),
+                              IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
+    if (wd_ < 0) {
+      return Status::os_error("inotify_add_watch " + dir_, errno);
+    }
+    return Status::ok();
+  }
 
   int fd() const override { return fd_.get(); }
 
@@ -262,6 +275,13 @@ class InotifyWatch final : public Watch {
       for (ssize_t off = 0; off + static_cast<ssize_t>(sizeof(struct inotify_event)) <= n;) {
         const auto* ev = reinterpret_cast<const struct inotify_event*>(buf + off);
         off += static_cast<ssize_t>(sizeof(struct inotify_event) + ev->len);
+        if (ev->mask & IN_MOVE_SELF) {
+          // The watch would follow the old inode wherever it went.
+          ::inotify_rm_watch(fd_.get(), wd_);
+        }
+        if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
+          wd_ = -1;
+        }
         // An overflowed queue or a vanished directory may hide a commit:
         // report a change and let the reader find out what is there.
         if (ev->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
@@ -276,8 +296,12 @@ class InotifyWatch final : public Watch {
     return changed;
   }
 
+  bool rearm() override { return wd_ < 0 && arm().is_ok(); }
+
  private:
   UniqueFd fd_;
+  std::string dir_;
+  int wd_ = -1;
 };
 
 }  // namespace
@@ -356,8 +380,17 @@ Status FileStore::put_status(const HostStatus& status) {
                           std::to_string(seq.fetch_add(1));
   // Not fsynced: it is rewritten every heartbeat, and a torn file after a
   // crash reads as an unreadable (and not live) status until the next one.
-  return replace_file(dir, tmp, dir + "/" + status.host, encode_status(status),
-                      /*durable=*/false);
+  Status s = replace_file(dir, tmp, dir + "/" + status.host, encode_status(status),
+                          /*durable=*/false);
+  if (!s && s.err() == ENOENT) {
+    // The store was removed or replaced under us: recreate our corner of it.
+    if (Status made = mkdir_p(dir, 0755); !made) {
+      return made;
+    }
+    s = replace_file(dir, tmp, dir + "/" + status.host, encode_status(status),
+                     /*durable=*/false);
+  }
+  return s;
 }
 
 Result<std::vector<HostStatus>> FileStore::statuses() {
@@ -409,10 +442,11 @@ Result<std::unique_ptr<Watch>> FileStore::watch() {
   if (!fd.valid()) {
     return Status::os_error("inotify_init1", errno);
   }
-  if (::inotify_add_watch(fd.get(), dir_.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) < 0) {
-    return Status::os_error("inotify_add_watch " + dir_, errno);
+  auto watch = std::make_unique<InotifyWatch>(std::move(fd), dir_);
+  if (Status s = watch->arm(); !s) {
+    return s;
   }
-  return std::unique_ptr<Watch>(new InotifyWatch(std::move(fd)));
+  return std::unique_ptr<Watch>(std::move(watch));
 }
 
 }  // namespace vnet::store

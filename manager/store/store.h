@@ -40,6 +40,9 @@ class Watch {
   virtual int fd() const = 0;
   // Drains pending notifications; true if the desired state may have changed.
   virtual bool consume() = 0;
+  // Called periodically: re-establishes a watch whose target was deleted,
+  // moved or replaced. True if it did (the state may have changed unseen).
+  virtual bool rearm() = 0;
 };
 
 class Store {

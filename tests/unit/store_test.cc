@@ -240,6 +240,51 @@ TEST_F(StoreTest, WatchSeesCommitsOnly) {
   EXPECT_FALSE(watch.consume());
 }
 
+// An operator who deletes or replaces the store directory must not leave
+// vnetd deaf: the watch reports the loss and rearm() watches the new one.
+TEST_F(StoreTest, WatchSurvivesTheDirectoryBeingReplaced) {
+  auto w = store_->watch();
+  ASSERT_TRUE(w.is_ok()) << w.status().message();
+  Watch& watch = **w;
+  EXPECT_FALSE(watch.rearm());  // armed: nothing to do
+
+  for (const char* how : {"delete", "move"}) {
+    SCOPED_TRACE(how);
+    std::error_code ec;
+    if (std::string(how) == "delete") {
+      fs::remove_all(dir_, ec);
+    } else {
+      fs::rename(dir_, root_ + "/moved", ec);
+    }
+    ASSERT_FALSE(ec) << ec.message();
+    ASSERT_TRUE(readable(watch.fd(), 2000));
+    EXPECT_TRUE(watch.consume());
+    EXPECT_FALSE(watch.rearm());  // no directory yet
+
+    auto again = open_store("file:" + dir_);  // what the next apply does
+    ASSERT_TRUE(again.is_ok()) << again.status().message();
+    EXPECT_TRUE(watch.rearm());
+    EXPECT_FALSE(watch.rearm());
+    ASSERT_TRUE((*again)->commit(with_endpoints({"a"})).is_ok());
+    ASSERT_TRUE(readable(watch.fd(), 2000));
+    EXPECT_TRUE(watch.consume());
+    // A host's status goes on being written into the new directory.
+    EXPECT_TRUE(store_->put_status(HostStatus{.host = "hv1"}).is_ok());
+    fs::remove_all(root_ + "/moved", ec);
+  }
+}
+
+// The status directory is recreated if it vanished.
+TEST_F(StoreTest, PutStatusRecreatesItsDirectory) {
+  std::error_code ec;
+  fs::remove_all(dir_ + "/status", ec);
+  ASSERT_TRUE(store_->put_status(HostStatus{.host = "hv1"}).is_ok());
+  auto all = store_->statuses();
+  ASSERT_TRUE(all.is_ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].host, "hv1");
+}
+
 TEST_F(StoreTest, ConcurrentCommitsFromProcessesSerialize) {
   constexpr int kProcs = 8;
   constexpr int kCommitsEach = 4;
