@@ -6,7 +6,7 @@ set -euo pipefail
 VNET_PACKAGES=(
   build-essential cmake pkg-config clang llvm
   libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev libcli11-dev
-  libyaml-cpp-dev libgtest-dev
+  libyaml-cpp-dev libyaml-dev libgtest-dev
   iproute2 ethtool iputils-ping tcpdump python3 procps kmod iperf3 nftables
 )
 

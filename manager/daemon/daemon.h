@@ -33,6 +33,7 @@
 #include "datapath/unique_fd.h"
 #include "netlink/links.h"
 #include "netlink/neighbours.h"
+#include "reconcile/reconcile.h"
 #include "store/store.h"
 
 namespace vnet::daemon {
@@ -94,6 +95,9 @@ class Daemon {
   std::unique_ptr<netlink::NeighbourKeeper> neighbours_;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<datapath::Datapath> datapath_;
+  // What the last reconcile left in the maps (reconcile/reconcile.h):
+  // cleared on (re)load and full resync, which then dump the maps.
+  reconcile::MapShadow map_shadow_;
 
   // Desired state.
   std::uint64_t generation_ = 0;

@@ -66,13 +66,55 @@ class Failures {
 struct MapState {
   const MapDesired* desired = nullptr;
   MapIo* io = nullptr;
-  Entries current;
-  bool usable = false;  // found and dumped; otherwise it is neither updated nor pruned
+  Entries dumped;                     // when dumped
+  const Entries* current = nullptr;   // the dump or the shadow's copy
+  std::vector<const Bytes*> stale;    // keys to prune, found by the merge walk
+  bool usable = false;  // found and read; otherwise it is neither updated nor pruned
+  bool failed = false;  // some write failed: the shadow forgets this map
 };
+
+// Writes `writes` (all to one map): in one batch when the map can, else (or
+// when the batch fails) one by one, naming each failure.
+void apply_updates(MapState& st, const std::vector<MapIo::KeyValue>& writes, Counts& counts,
+                   Failures& failures) {
+  if (writes.empty()) {
+    return;
+  }
+  if (writes.size() > 1 && st.io->update_batch(writes)) {
+    counts.updated += writes.size();
+    return;
+  }
+  for (const auto& [key, value] : writes) {
+    if (Status s = st.io->update(*key, *value); !s) {
+      failures.add(st.desired->name + ": update " + hex(*key), s);
+      st.failed = true;
+      continue;
+    }
+    ++counts.updated;
+  }
+}
+
+void apply_removes(MapState& st, Counts& counts, Failures& failures) {
+  if (st.stale.empty()) {
+    return;
+  }
+  if (st.stale.size() > 1 && st.io->remove_batch(st.stale)) {
+    counts.deleted += st.stale.size();
+    return;
+  }
+  for (const Bytes* key : st.stale) {
+    if (Status s = st.io->remove(*key); !s) {
+      failures.add(st.desired->name + ": delete " + hex(*key), s);
+      st.failed = true;
+      continue;
+    }
+    ++counts.deleted;
+  }
+}
 
 }  // namespace
 
-Result<Counts> reconcile(const DesiredMaps& desired, const MapLookup& lookup) {
+Result<Counts> reconcile(const DesiredMaps& desired, const MapLookup& lookup, MapShadow* shadow) {
   Counts counts;
   Failures failures;
   std::vector<MapState> states(desired.maps.size());
@@ -86,44 +128,67 @@ Result<Counts> reconcile(const DesiredMaps& desired, const MapLookup& lookup) {
       failures.add(want.name, Status::error("map not found", ENOENT));
       continue;
     }
-    Result<Entries> dumped = st.io->dump();
-    if (!dumped) {
-      failures.add(want.name + ": dump", dumped.status());
-      continue;
+    st.current = shadow != nullptr ? shadow->find(want.name) : nullptr;
+    if (st.current == nullptr) {
+      Result<Entries> dumped = st.io->dump();
+      if (!dumped) {
+        failures.add(want.name + ": dump", dumped.status());
+        if (shadow != nullptr) {
+          shadow->forget(want.name);
+        }
+        continue;
+      }
+      st.dumped = std::move(*dumped);
+      st.current = &st.dumped;
     }
-    st.current = std::move(*dumped);
     st.usable = true;
 
+    // Both sides are sorted by key: one merge walk finds what to write and
+    // what to prune.
+    std::vector<MapIo::KeyValue> writes;
+    auto cur = st.current->begin();
+    const auto cur_end = st.current->end();
     for (const auto& [key, value] : want.entries) {
-      auto it = st.current.find(key);
-      if (it != st.current.end() && (want.presence_only || it->second == value)) {
-        ++counts.unchanged;
-        continue;
+      while (cur != cur_end && cur->first < key) {
+        st.stale.push_back(&cur->first);
+        ++cur;
       }
-      if (Status s = st.io->update(key, value); !s) {
-        failures.add(want.name + ": update " + hex(key), s);
-        continue;
+      if (cur != cur_end && cur->first == key) {
+        const bool same = want.presence_only || cur->second == value;
+        ++cur;
+        if (same) {
+          ++counts.unchanged;
+          continue;
+        }
       }
-      ++counts.updated;
+      writes.emplace_back(&key, &value);
     }
+    for (; cur != cur_end; ++cur) {
+      st.stale.push_back(&cur->first);
+    }
+    apply_updates(st, writes, counts, failures);
   }
 
-  // Prune with the dumps taken above: entries written since then are all
-  // desired ones, and nothing else writes keys into these maps.
+  // Prune what the walks above found stale: entries written since then are
+  // all desired ones, and nothing else writes keys into these maps.
   for (std::size_t i = states.size(); i-- > 0;) {
     MapState& st = states[i];
     if (!st.usable) {
       continue;
     }
-    for (const auto& [key, value] : st.current) {
-      if (st.desired->entries.count(key) != 0) {
+    apply_removes(st, counts, failures);
+  }
+
+  if (shadow != nullptr) {
+    for (MapState& st : states) {
+      if (!st.usable || st.failed) {
+        if (st.desired != nullptr) {
+          shadow->forget(st.desired->name);
+        }
         continue;
       }
-      if (Status s = st.io->remove(key); !s) {
-        failures.add(st.desired->name + ": delete " + hex(key), s);
-        continue;
-      }
-      ++counts.deleted;
+      st.stale.clear();  // points into the shadow's old copy, replaced next
+      shadow->set(st.desired->name, st.desired->entries);
     }
   }
 

@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "compile/plan.h"
@@ -26,10 +27,26 @@ using Entries = std::map<Bytes, Bytes>;
 // (datapath/), tests use an in-memory fake that counts writes.
 class MapIo {
  public:
+  using KeyValue = std::pair<const Bytes*, const Bytes*>;
+
   virtual ~MapIo() = default;
   virtual Result<Entries> dump() = 0;
   virtual Status update(const Bytes& key, const Bytes& value) = 0;
   virtual Status remove(const Bytes& key) = 0;  // ENOENT is success
+
+  // Many writes in one call (BPF_MAP_UPDATE_BATCH / DELETE_BATCH) where
+  // the map can. An error may leave any prefix written: reconcile() then
+  // redoes the whole list one entry at a time (the operations are
+  // idempotent), which also names the entries that fail. The defaults say
+  // "unsupported" so implementations without batches need nothing.
+  virtual Status update_batch(const std::vector<KeyValue>& entries) {
+    (void)entries;
+    return Status::error("batch update not supported", EOPNOTSUPP);
+  }
+  virtual Status remove_batch(const std::vector<const Bytes*>& keys) {
+    (void)keys;
+    return Status::error("batch delete not supported", EOPNOTSUPP);
+  }
 };
 
 struct MapDesired {
@@ -66,9 +83,35 @@ struct Counts {
 
 using MapLookup = std::function<MapIo*(const std::string& name)>;
 
+// What reconcile() left in each map after its last pass, so that the next
+// pass diffs the new desired state against memory instead of dumping every
+// map (at 100k endpoints a dump is tens of thousands of entries per map,
+// every generation, on every host). Trustworthy only while this process is
+// the only writer of those keys, which vnetd is, except across its own
+// restart or a kernel-side surprise: so an empty shadow (a fresh vnetd)
+// dumps, a map whose pass had any failure is forgotten (dumped next time),
+// and vnetd clears the shadow on each full resync, which dumps everything
+// and so repairs any drift.
+class MapShadow {
+ public:
+  void clear() { maps_.clear(); }
+  bool empty() const { return maps_.empty(); }
+  const Entries* find(const std::string& map) const {
+    auto it = maps_.find(map);
+    return it == maps_.end() ? nullptr : &it->second;
+  }
+  void set(const std::string& map, Entries entries) { maps_[map] = std::move(entries); }
+  void forget(const std::string& map) { maps_.erase(map); }
+
+ private:
+  std::map<std::string, Entries> maps_;
+};
+
 // Applies `desired` to the maps found through `lookup` (a name it cannot
 // find is an error). Continues past a failed write so one bad entry does
-// not block the rest; the returned Status names every failure.
-Result<Counts> reconcile(const DesiredMaps& desired, const MapLookup& lookup);
+// not block the rest; the returned Status names every failure. With a
+// `shadow`, a map it knows is not dumped, and the shadow is updated.
+Result<Counts> reconcile(const DesiredMaps& desired, const MapLookup& lookup,
+                         MapShadow* shadow = nullptr);
 
 }  // namespace vnet::reconcile

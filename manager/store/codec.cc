@@ -583,7 +583,33 @@ bool parse_int(std::string_view text, T& out) {
 
 }  // namespace
 
+#if defined(__x86_64__)
+// SSE4.2's crc32 instruction computes the same CRC-32C 8 bytes at a time:
+// the table loop cost every vnetd ~10 ms per load of a 100k-endpoint state.
+static __attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(std::string_view data) {
+  std::uint64_t c = 0xFFFFFFFFu;
+  const char* p = data.data();
+  std::size_t n = data.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    c = __builtin_ia32_crc32di(c, v);
+  }
+  auto c32 = static_cast<std::uint32_t>(c);
+  for (; n > 0; ++p, --n) {
+    c32 = __builtin_ia32_crc32qi(c32, static_cast<unsigned char>(*p));
+  }
+  return c32 ^ 0xFFFFFFFFu;
+}
+#endif
+
 std::uint32_t crc32c(std::string_view data) {
+#if defined(__x86_64__)
+  static const bool kHardware = __builtin_cpu_supports("sse4.2");
+  if (kHardware) {
+    return crc32c_sse42(data);
+  }
+#endif
   std::uint32_t c = 0xFFFFFFFFu;
   for (unsigned char b : data) {
     c = kCrc32cTable[(c ^ b) & 0xff] ^ (c >> 8);

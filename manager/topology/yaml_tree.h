@@ -58,8 +58,18 @@ struct Stream {
 };
 
 // Parses every document of a YAML stream; stops at the first syntax error
-// (the YAML grammar has no way to resynchronise after one).
+// (the YAML grammar has no way to resynchronise after one). libyaml reads
+// it (fast); a stream libyaml rejects, or with constructs it maps
+// differently (explicit tags, undefined aliases), is read again by yaml-cpp,
+// whose error message and position are reported.
 Stream parse(const std::string& text);
+
+// yaml-cpp only: the reference parse() must agree with (unit tests).
+Stream parse_reference(const std::string& text);
+
+// The tree as text, one node per line with kind, position, plain flag and
+// value: for comparing two parses.
+std::string dump(const Document& doc);
 
 // "a list", "a mapping", "null", "'text'": what a value is, for messages.
 std::string describe(const Node& n);

@@ -245,10 +245,38 @@ class FakeMap final : public MapIo {
   FakeMap(std::string name, std::vector<Op>* log) : name_(std::move(name)), log_(log) {}
 
   Result<Entries> dump() override {
+    ++dumps_;
     if (fail_dump_) {
       return Status::error("dump failed", EIO);
     }
     return entries_;
+  }
+  // Batches when enabled: all or nothing here (a failing key fails the
+  // batch before anything is written).
+  Status update_batch(const std::vector<KeyValue>& entries) override {
+    if (!batch_) {
+      return MapIo::update_batch(entries);
+    }
+    log_->push_back({"update_batch", name_, {}});
+    for (const auto& [key, value] : entries) {
+      if (fail_keys_.count(*key) != 0) {
+        return Status::error("injected", EPERM);
+      }
+    }
+    for (const auto& [key, value] : entries) {
+      entries_[*key] = *value;
+    }
+    return Status::ok();
+  }
+  Status remove_batch(const std::vector<const Bytes*>& keys) override {
+    if (!batch_) {
+      return MapIo::remove_batch(keys);
+    }
+    log_->push_back({"remove_batch", name_, {}});
+    for (const Bytes* key : keys) {
+      entries_.erase(*key);
+    }
+    return Status::ok();
   }
   Status update(const Bytes& key, const Bytes& value) override {
     log_->push_back({"update", name_, key});
@@ -270,6 +298,8 @@ class FakeMap final : public MapIo {
   Entries entries_;
   std::set<Bytes> fail_keys_;
   bool fail_dump_ = false;
+  bool batch_ = false;
+  int dumps_ = 0;
 
  private:
   std::string name_;
@@ -480,6 +510,139 @@ TEST_F(ReconcileTest, UnknownMapIsAnErrorButOthersProceed) {
   ASSERT_FALSE(r.is_ok());
   EXPECT_NE(r.status().message().find("vnet_remote_src"), std::string::npos);
   EXPECT_EQ(map(VNET_MAP_PORTS).entries_, map_named(d, VNET_MAP_PORTS).entries);
+}
+
+// ---- shadow and batches ---------------------------------------------------------
+
+int total_dumps(const std::map<std::string, std::unique_ptr<FakeMap>>& maps) {
+  int n = 0;
+  for (const auto& [name, m] : maps) {
+    n += m->dumps_;
+  }
+  return n;
+}
+
+// A plan with b1 moved to another MAC and r1 gone: fdb, neigh, ports,
+// port_src and ep_stats all change.
+HostPlan changed_plan() {
+  HostPlan p = sample_plan();
+  p.ports.pop_back();
+  p.fdb.erase(p.fdb.begin() + 2);
+  p.fdb[0].mac = mac("02:00:00:00:01:09");
+  p.ports[0].mac = p.fdb[0].mac;
+  return p;
+}
+
+TEST_F(ReconcileTest, ShadowDiffsAgainstMemoryAndMatchesADump) {
+  MapShadow shadow;
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  ASSERT_TRUE(reconcile(d, lookup(), &shadow).is_ok());
+  const int dumps_first = total_dumps(maps_);
+  EXPECT_EQ(dumps_first, static_cast<int>(d.maps.size()));  // empty shadow: dumped
+
+  // Same desired state: no dump, no write.
+  log_.clear();
+  auto again = reconcile(d, lookup(), &shadow);
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_EQ(total_dumps(maps_), dumps_first);
+  EXPECT_TRUE(log_.empty());
+  EXPECT_EQ(again->unchanged, total(d));
+
+  // A change: exactly what a dump-based pass writes, and the maps end equal.
+  const DesiredMaps d2 = reconcile::bind_plan(changed_plan(), resolve_b1_only);
+  log_.clear();
+  auto with_shadow = reconcile(d2, lookup(), &shadow);
+  ASSERT_TRUE(with_shadow.is_ok());
+  EXPECT_EQ(total_dumps(maps_), dumps_first);
+  expect_maps_equal(d2);
+  const std::vector<Op> shadow_ops = log_;
+
+  // The same two steps on fresh maps, with dumps only.
+  std::vector<Op> flog;
+  std::map<std::string, std::unique_ptr<FakeMap>> fmaps;
+  for (const auto& [name, m] : maps_) {
+    fmaps.emplace(name, std::make_unique<FakeMap>(name, &flog));
+  }
+  const MapLookup flookup = [&](const std::string& name) -> MapIo* {
+    auto it = fmaps.find(name);
+    return it == fmaps.end() ? nullptr : it->second.get();
+  };
+  ASSERT_TRUE(reconcile(d, flookup).is_ok());
+  flog.clear();
+  auto with_dump = reconcile(d2, flookup);
+  ASSERT_TRUE(with_dump.is_ok());
+  EXPECT_EQ(with_shadow->updated, with_dump->updated);
+  EXPECT_EQ(with_shadow->deleted, with_dump->deleted);
+  EXPECT_EQ(with_shadow->unchanged, with_dump->unchanged);
+  ASSERT_EQ(shadow_ops.size(), flog.size());
+  for (std::size_t i = 0; i < shadow_ops.size(); ++i) {
+    EXPECT_EQ(shadow_ops[i].kind + shadow_ops[i].map, flog[i].kind + flog[i].map);
+    EXPECT_EQ(shadow_ops[i].key, flog[i].key);
+  }
+}
+
+TEST_F(ReconcileTest, ShadowForgetsAMapWithAFailureAndDumpsItNextTime) {
+  MapShadow shadow;
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const Bytes bad_key = map_named(d, VNET_MAP_NEIGH).entries.begin()->first;
+  map(VNET_MAP_NEIGH).fail_keys_.insert(bad_key);
+  EXPECT_FALSE(reconcile(d, lookup(), &shadow).is_ok());
+  EXPECT_EQ(shadow.find(VNET_MAP_NEIGH), nullptr);
+  EXPECT_NE(shadow.find(VNET_MAP_FDB), nullptr);
+
+  map(VNET_MAP_NEIGH).fail_keys_.clear();
+  const int neigh_dumps = map(VNET_MAP_NEIGH).dumps_;
+  const int fdb_dumps = map(VNET_MAP_FDB).dumps_;
+  ASSERT_TRUE(reconcile(d, lookup(), &shadow).is_ok());
+  EXPECT_EQ(map(VNET_MAP_NEIGH).dumps_, neigh_dumps + 1);
+  EXPECT_EQ(map(VNET_MAP_FDB).dumps_, fdb_dumps);
+  expect_maps_equal(d);
+}
+
+TEST_F(ReconcileTest, ClearedShadowDumpsAndRepairsDrift) {
+  MapShadow shadow;
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  ASSERT_TRUE(reconcile(d, lookup(), &shadow).is_ok());
+  // Someone else touched the map: the shadow cannot know...
+  map(VNET_MAP_FDB).entries_.clear();
+  ASSERT_TRUE(reconcile(d, lookup(), &shadow).is_ok());
+  EXPECT_TRUE(map(VNET_MAP_FDB).entries_.empty());
+  // ...until vnetd's full resync clears it.
+  shadow.clear();
+  ASSERT_TRUE(reconcile(d, lookup(), &shadow).is_ok());
+  expect_maps_equal(d);
+}
+
+TEST_F(ReconcileTest, BatchesWhenTheMapCanAndFallsBackToSingleWrites) {
+  for (auto& [name, m] : maps_) {
+    m->batch_ = true;
+  }
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const Bytes bad_key = map_named(d, VNET_MAP_NEIGH).entries.begin()->first;
+  map(VNET_MAP_NEIGH).fail_keys_.insert(bad_key);
+  auto r = reconcile(d, lookup());
+  ASSERT_FALSE(r.is_ok());
+  // The failed batch was redone entry by entry: the failure names its key,
+  // and every other entry of that map is written.
+  EXPECT_NE(r.status().message().find("vnet_neigh: update " ), std::string::npos);
+  for (const auto& [key, value] : map_named(d, VNET_MAP_NEIGH).entries) {
+    if (key != bad_key) {
+      EXPECT_EQ(map(VNET_MAP_NEIGH).entries_.count(key), 1u);
+    }
+  }
+  int batches = 0;
+  for (const auto& op : log_) {
+    batches += op.kind == "update_batch" ? 1 : 0;
+  }
+  EXPECT_GT(batches, 0);
+  map(VNET_MAP_NEIGH).fail_keys_.clear();
+  ASSERT_TRUE(reconcile(d, lookup()).is_ok());
+  expect_maps_equal(d);
+
+  // Pruning through remove_batch.
+  const DesiredMaps d2 = reconcile::bind_plan(changed_plan(), resolve_b1_only);
+  ASSERT_TRUE(reconcile(d2, lookup()).is_ok());
+  expect_maps_equal(d2);
 }
 
 }  // namespace

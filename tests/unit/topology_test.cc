@@ -367,9 +367,9 @@ TEST(TopologyCapacityTest, FloodPortsPerNetworkOnAHypervisor) {
 
 TEST(TopologyCapacityTest, PortsPerHypervisor) {
   // 65 networks of 64 endpoints each stay within the flood limit; the
-  // 4097th endpoint on hv1 does not fit.
+  // The (VNET_MAX_PORTS + 1)th endpoint on hv1 does not fit.
   std::string nets = "networks:\n";
-  for (int k = 0; k < 65; ++k) {
+  for (int k = 0; k < VNET_MAX_PORTS / 64 + 1; ++k) {
     nets += "  - {name: n" + std::to_string(k) + ", vni: " + std::to_string(10 + k) +
             ", subnet: 10.100." + std::to_string(k) + ".0/24}\n";
   }
@@ -383,7 +383,9 @@ TEST(TopologyCapacityTest, PortsPerHypervisor) {
       {{"base.yaml", std::string(testing::kBase)}, {"nets.yaml", nets}, {"t.yaml", eps}});
   EXPECT_TRUE(
       OnlyError(r, "t.yaml:" + std::to_string(VNET_MAX_PORTS + 2) + ":5",
-                {"endpoint 'e4096'", "host 'hv1' has more than 4096 endpoints", "VNET_MAX_PORTS"}));
+                {"endpoint 'e" + std::to_string(VNET_MAX_PORTS) + "'",
+                 "host 'hv1' has more than " + std::to_string(VNET_MAX_PORTS) + " endpoints",
+                 "VNET_MAX_PORTS"}));
 }
 
 std::string hosts_on_blue(int count) {
