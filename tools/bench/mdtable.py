@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""mdtable.py: vnet-bench JSON -> the Markdown tables of docs/benchmarks.md.
+
+  tools/bench/mdtable.py RESULTS.json > tables.md
+
+Prints the figures (medians, ratios, targets), the per-program cost of the
+cost rounds, the top kernel symbols of the NAPI threads (with --perf) and
+the TCP details. Standard library only.
+"""
+
+import json
+import sys
+
+
+def mpps(v):
+    return "%.3f" % (v / 1e6)
+
+
+def figures(doc):
+    out = ["| scenario | flows | frame | vnet | native | vnet/native | target | ns/pkt vnet | ns/pkt native | delivered ratio (gen-CPU / wall) |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]
+    for e in doc["results"]:
+        if e["metric"] == "gbps":
+            v, n = "%.2f Gbit/s" % e["vnet"]["median"], "%.2f Gbit/s" % e["native"]["median"]
+            nsv = nsn = dr = "-"
+            flows, frame = "1 stream", "MSS 1398"
+        else:
+            v, n = mpps(e["vnet"]["median"]) + " Mpps", mpps(e["native"]["median"]) + " Mpps"
+            nsv = "%d" % e["vnet"]["napi_ns_per_pkt"]
+            nsn = "%d" % e["native"]["napi_ns_per_pkt"]
+            dr = "%.2fx / %.2fx" % (e.get("delivered_pps_ratio") or 0, e.get("wall_pps_ratio") or 0)
+            flows = str(e["flows"])
+            frame = "%d B" % e["frame_size"] + (" (%d B outer)" % e["wire_size"] if "wire_size" in e else "")
+        tgt = "-"
+        if "target" in e:
+            tgt = "≥ %gx: **%s**" % (e["target"], "met" if e["target_met"] else "missed")
+        out.append("| %s | %s | %s | %s | %s | **%.2fx** | %s | %s | %s | %s |" % (
+            e["scenario"], flows, frame, v, n, e["ratio"] or 0, tgt, nsv, nsn, dr))
+    return "\n".join(out)
+
+
+def rounds(doc):
+    out = ["| scenario | flows | side | rounds (Mpps per core, or Gbit/s) |", "| --- | ---: | --- | --- |"]
+    for e in doc["results"]:
+        for side in ("vnet", "native"):
+            vals = e[side]["rounds"]
+            txt = ", ".join(("%.2f" % x) if e["metric"] == "gbps" else mpps(x) for x in vals)
+            out.append("| %s | %s | %s | %s |" % (e["scenario"], e.get("flows", "-"), side, txt))
+    return "\n".join(out)
+
+
+def cost(doc):
+    out = ["| scenario | flows | side | program (where) | type | ns/run | runs/pkt | NAPI ns/pkt (this round) |",
+           "| --- | ---: | --- | --- | --- | ---: | ---: | ---: |"]
+    for e in doc["results"]:
+        for side in ("vnet", "native"):
+            c = e[side].get("cost")
+            if not c:
+                continue
+            for p in c.get("programs", []):
+                if not p["runs"]:
+                    continue
+                name = p["name"] or ""
+                if not name and p["type"] == "xdp":
+                    # (runs before names were recorded for XDP): hosts' eth0
+                    # carry vnet's program, every other XDP program is a sink.
+                    host_dev = p["where"].split()[0] in ("hv1", "hva", "hvb")
+                    name = "vnet_xdp_underlay" if host_dev else "tg_sink_xdp"
+                name = name.split(":[")[0]
+                if name == "vnet_tc_endpoin":
+                    name = "vnet_tc_endpoint"
+                if "empty_tc" in name or name == "bench_empty_tc":
+                    name = "empty tc (floor)"
+                elif name.startswith("tg_sink"):
+                    name += " (sink, XDP floor)"
+                out.append("| %s | %s | %s | %s (%s) | %s | %s | %s | %s |" % (
+                    e["scenario"], e["flows"], side, name, p["where"], p["type"], p["ns_per_run"],
+                    p["runs_per_pkt"], c.get("napi_ns_per_pkt")))
+    return "\n".join(out)
+
+
+def perf(doc, n=10):
+    out = []
+    for e in doc["results"]:
+        if e.get("flows") not in (1, None) or e["metric"] != "pps":
+            continue
+        for side in ("vnet", "native"):
+            top = (e[side].get("cost") or {}).get("perf_top")
+            if not top:
+                continue
+            out.append("- **%s, %s** (1 flow): %s" % (e["scenario"], side, ", ".join(
+                "%s %.1f%%" % (sym, pct) for pct, sym in top[:n])))
+    return "\n".join(out)
+
+
+def tcp(doc):
+    out = ["| side | Gbit/s per round | retransmits per round | avg packet at the VM (B) | avg frame on the underlay (B) |",
+           "| --- | --- | --- | --- | --- |"]
+    for e in doc["results"]:
+        if e["metric"] != "gbps":
+            continue
+        for side in ("vnet", "native"):
+            d = e[side]["detail"]
+            out.append("| %s | %s | %s | %s | %s |" % (
+                side, ", ".join("%.2f" % r["gbps"] for r in d), ", ".join(str(r["retransmits"]) for r in d),
+                ", ".join(str(r["vm_rx_avg_bytes"]) for r in d),
+                ", ".join(str(r["underlay_rx_avg_bytes"]) for r in d)))
+    return "\n".join(out)
+
+
+def controlplane(doc):
+    """The control-plane results of tools/bench/controlplane.py, if its
+    document has the shape this table knows (else nothing: see the JSON)."""
+    cp = doc.get("controlplane")
+    if not isinstance(cp, dict):
+        return ""
+    out = []
+    try:
+        out += ["| endpoints | hosts | converge (s) | re-apply (s) | one change: store->map / all hosts (s) | vnetd RSS median (KiB) |",
+                "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for z in cp.get("sizes", []):
+            out.append("| %s | %s | %s | %s | %s / %s | %s |" % (
+                z["endpoints"], z["hosts"], z["converge"]["total"], z["reapply"]["total"],
+                z["one_change"]["store_to_map"], z["one_change"]["store_to_all"],
+                z["vnetd_rss_kb"]["median"]))
+        out.append("")
+        for k, t in cp.get("targets", {}).items():
+            out.append("- %s: %s s (target %s s): **%s**" % (k, t["got_s"], t["target_s"],
+                                                          "met" if t["met"] else "missed"))
+    except (KeyError, TypeError):
+        return "(see `controlplane` in the JSON)"
+    return "\n".join(out)
+
+
+def main(argv):
+    if len(argv) != 1:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    with open(argv[0]) as f:
+        doc = json.load(f)
+    m = doc["machine"]
+    print("Run %s, %s s; %s CPUs (%s), kernel %s, %s GiB; load average before %s, after %s.\n"
+          % (doc["started"], doc.get("elapsed_s"), m["cpus"], m["cpu_model"], m["kernel"],
+             m.get("mem_gib"), doc["load_before"], doc["load_after"]))
+    print("`%s`\n" % doc["command"])
+    for title, fn in (("Figures", figures), ("Rounds", rounds), ("Per-program cost", cost),
+                      ("NAPI threads' top symbols", perf), ("TCP", tcp),
+                      ("Control plane (tools/bench/controlplane.py)", controlplane)):
+        body = fn(doc)
+        if body:
+            print("### %s\n\n%s\n" % (title, body))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
