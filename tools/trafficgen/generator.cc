@@ -24,8 +24,11 @@ using Clock = std::chrono::steady_clock;
 using GenSkel = SkelPtr<trafficgen_gen, trafficgen_gen__destroy>;
 
 // Each test_run call should last about this long: short enough to stop on
-// time and react to signals, long enough that the syscall costs nothing.
-constexpr double kCallSeconds = 0.05;
+// time and react to signals, long enough that its setup costs nothing. Every
+// live-frames call attaches the program to the XDP dispatcher and detaches
+// it, each waiting in synchronize_rcu(): on a busy 2-core VM, 50 ms calls
+// left the generator asleep for up to half a run.
+constexpr double kCallSeconds = 0.5;
 constexpr std::uint32_t kFirstRepeat = 1u << 14;
 constexpr std::uint32_t kMaxRepeat = 1u << 26;
 
