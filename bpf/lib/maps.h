@@ -6,10 +6,12 @@
  * maps and a restarted vnetd adopts them. Keys, values and capacities come
  * from vnet/abi.h; the map names here are the VNET_MAP_* strings there.
  *
- * Hash maps are not preallocated (BPF_F_NO_PREALLOC): only vnetd inserts
- * into them (the programs look up and update values in place), so there
- * is no allocation in the packet path, and a host pays for the entries it
- * has rather than for every map's capacity (~80 MB per host otherwise).
+ * Hash maps are preallocated. Without it they draw elements from
+ * bpf_mem_alloc caches that are refilled asynchronously: in the
+ * 100k-endpoint benchmark a burst of thousands of inserts into the per-CPU
+ * counters failed with ENOMEM, and the other hash maps take bursts just as
+ * large. The price is memory for the full capacity (~80 MB per host with
+ * the limits in abi.h).
  */
 #ifndef VNET_LIB_MAPS_H
 #define VNET_LIB_MAPS_H
@@ -21,7 +23,6 @@
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VNET_MAX_PORTS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32); /* ifindex */
 	__type(value, struct vnet_port);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -39,7 +40,6 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VNET_MAX_FDB);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct vnet_fdb_key);
 	__type(value, struct vnet_fdb_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -48,7 +48,6 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VNET_MAX_NEIGH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct vnet_neigh_key);
 	__type(value, struct vnet_neigh_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -66,7 +65,6 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VNET_MAX_VTEPS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __be32);
 	__type(value, struct vnet_vtep);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -75,7 +73,6 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VNET_MAX_NETWORKS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32); /* vni */
 	__type(value, struct vnet_network);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -84,7 +81,6 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, VNET_MAX_ENDPOINT_STATS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32); /* endpoint id */
 	__type(value, struct vnet_ep_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

@@ -17,7 +17,7 @@
 #include <linux/types.h>
 #endif
 
-#define VNET_ABI_VERSION 2 /* 2: hash maps not preallocated */
+#define VNET_ABI_VERSION 3 /* 2 had non-preallocated hash maps */
 
 #define VNET_ETH_ALEN 6
 /* outer Ethernet + IPv4 (no options) + UDP + VXLAN */
