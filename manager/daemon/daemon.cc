@@ -19,6 +19,7 @@
 #include "daemon/stats_view.h"
 #include "output/document.h"
 #include "reconcile/reconcile.h"
+#include "store/delta.h"
 #include "vnet/abi.h"
 
 namespace vnet::daemon {
@@ -214,7 +215,7 @@ int Daemon::run() {
   const auto now = Clock::now();
   next_resync_ = now + kFullResyncInterval;
   next_neighbours_ = now + kNeighbourInterval;
-  sync(/*full=*/true);
+  sync(/*full=*/true, /*links=*/true);
   keep_neighbours();
   while (running_) {
     if (auto s = loop_.run_once(-1); !s) {
@@ -233,9 +234,10 @@ int Daemon::run() {
     }
     if (store_dirty_ || links_dirty_ || full_pending_) {
       const bool full = full_pending_;
+      const bool links = links_dirty_;
       links_dirty_ = false;
       full_pending_ = false;
-      sync(full);
+      sync(full, links);
     }
     if (neighbours_pending_) {
       keep_neighbours();
@@ -338,35 +340,103 @@ bool Daemon::interesting(const std::set<std::string>& names) const {
                      [&](const compile::PlannedPort& p) { return names.count(p.interface) != 0; });
 }
 
-void Daemon::sync(bool full) {
+void Daemon::sync(bool full, bool links) {
+  bool unaffected = false;
   if (store_dirty_) {
-    load_desired();
+    unaffected = load_desired();
+  }
+  // A generation that leaves this host's plan as it was needs no bind or
+  // reconcile (a pass over every entry of the plan): only the report moves
+  // on, and the last pass's messages still describe this host. Anything
+  // else pending takes the whole step, and so does a failed datapath load,
+  // which a new generation is documented to retry. (Failed map writes are
+  // retried by the next full resync, as between generations.)
+  if (unaffected && !full && !links && plan_ && datapath_ && plan_error_.empty() &&
+      !load_failure_ && status_.state != store::HostState::kStarting) {
+    log_info("generation " + std::to_string(generation_) +
+             ": does not change this host, nothing to reconcile");
+    status_.applied_generation = generation_;
+    publish_status();
+    return;
   }
   apply_plan(full);
   publish_status();
 }
 
-void Daemon::load_desired() {
+bool Daemon::load_desired() {
   store_dirty_ = false;
-  auto loaded = store_->load();
-  if (!loaded) {
+  std::optional<store::StateVersion> have;
+  if (state_) {
+    have = version_;
+  }
+  auto update = store_->load_update(have);
+  if (!update) {
     // Keep applying the previous plan (links may still change); report.
-    plan_error_ = "store: " + loaded.status().message();
+    plan_error_ = "store: " + update.status().message();
     log_error(plan_error_);
-    return;
+    return false;
   }
-  if (!loaded->has_value()) {
-    have_state_ = false;
-    generation_ = 0;
-    plan_.reset();
-    plan_error_.clear();
-    return;
+  using Kind = store::StateUpdate::Kind;
+  switch (update->kind) {
+    case Kind::kEmpty:
+      state_.reset();
+      version_ = {};
+      have_state_ = false;
+      generation_ = 0;
+      plan_.reset();
+      plan_error_.clear();
+      return false;
+    case Kind::kUnchanged:
+      // A rename that did not change the generation. Without a plan (host
+      // absent) compiling again restores the reason, which plan_error_ holds.
+      if (!plan_ && state_) {
+        compile_state();
+      } else {
+        plan_error_.clear();
+      }
+      return false;
+    case Kind::kFull:
+      state_ = std::move(*update->state);
+      version_ = update->version;
+      compile_state();
+      return false;
+    case Kind::kDelta:
+      break;
   }
-  const store::StoredState& state = **loaded;
-  if (have_state_ && state.generation == generation_ && plan_) {
-    plan_error_.clear();
-    return;  // a rename that did not change the generation
+
+  const store::StateDelta& delta = *update->delta;
+  // Decided on the base, before applying: it looks at the old values of
+  // the changed endpoints and at the networks present here now.
+  bool affected = true;
+  if (plan_) {
+    std::set<std::string> present;
+    for (const auto& net : plan_->networks) {
+      present.insert(net.name);
+    }
+    affected = store::delta_affects_host(state_->topology, delta, opts_.host, present);
   }
+  if (auto s = store::apply_delta(*state_, delta); !s) {
+    // Cannot happen with a delta that matched our version; if it does, the
+    // full state is the truth.
+    log_warn("delta to generation " + std::to_string(delta.target.generation) +
+             " does not apply (" + s.message() + "): loading in full");
+    state_.reset();
+    store_dirty_ = true;
+    return load_desired();
+  }
+  version_ = update->version;
+  if (affected || !plan_ || !plan_error_.empty()) {
+    compile_state();
+    return false;
+  }
+  // The plan stands as compiled for the previous generation.
+  have_state_ = true;
+  generation_ = state_->generation;
+  return true;
+}
+
+void Daemon::compile_state() {
+  const store::StoredState& state = *state_;
   have_state_ = true;
   auto plan = compile::compile(state.topology, opts_.host);
   if (!plan) {

@@ -63,10 +63,15 @@ class Daemon {
   void note_link_changes(const std::set<std::string>& changed);
   void on_store();
 
-  // The sync step; `full` also re-verifies attachments with the kernel.
-  void sync(bool full);
-  // Loads the store and compiles this host's plan (store_dirty_).
-  void load_desired();
+  // The sync step; `full` also re-verifies attachments with the kernel,
+  // `links` says interfaces of this host changed.
+  void sync(bool full, bool links);
+  // Loads the store (a delta when it has one for our generation) and
+  // compiles this host's plan (store_dirty_). True when the new generation
+  // provably leaves the plan as it was (nothing to reconcile).
+  bool load_desired();
+  // A full load (or a delta applied) left `state_` at a new generation.
+  void compile_state();
   void apply_plan(bool full);
   // Logs each port whose receive path (its VNET_PORT_F_* flags) changed.
   void log_delivery_changes(const compile::HostPlan& plan);
@@ -99,7 +104,10 @@ class Daemon {
   // cleared on (re)load and full resync, which then dump the maps.
   reconcile::MapShadow map_shadow_;
 
-  // Desired state.
+  // Desired state. The decoded topology stays in memory so the next
+  // generation can arrive as a small delta instead of the whole state.
+  std::optional<store::StoredState> state_;
+  store::StateVersion version_;
   std::uint64_t generation_ = 0;
   bool have_state_ = false;           // the store holds a generation
   std::optional<compile::HostPlan> plan_;

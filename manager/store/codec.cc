@@ -106,6 +106,28 @@ class TopologyEncoder {
   }
 
   void topology(const Topology& t) {
+    head(t);
+    const Refs refs(t);
+    w_.varint(t.endpoints.size());
+    for (const auto& e : t.endpoints) {
+      endpoint(refs, e);
+    }
+    routers(refs, t);
+  }
+
+  // What an endpoint's references resolve against.
+  struct Refs {
+    explicit Refs(const Topology& t)
+        : hosts(index_names(t.hosts)),
+          networks(index_names(t.networks)),
+          groups(index_names(t.security_groups)) {}
+    NameIndex hosts;
+    NameIndex networks;
+    NameIndex groups;
+  };
+
+  // underlay, hosts, networks, groups.
+  void head(const Topology& t) {
     w_.u16(t.underlay.vxlan_port);
     w_.u8(t.underlay.mtu ? kUnderlayMtu : 0);
     if (t.underlay.mtu) {
@@ -135,40 +157,37 @@ class TopologyEncoder {
         rule(r);
       }
     }
+  }
 
-    const NameIndex hosts = index_names(t.hosts);
-    const NameIndex networks = index_names(t.networks);
-    const NameIndex groups = index_names(t.security_groups);
-
-    w_.varint(t.endpoints.size());
-    for (const auto& e : t.endpoints) {
-      str(e.name);
-      w_.varint(e.id);
-      ref(hosts, e.host);
-      ref(networks, e.network);
-      str(e.interface);
-      w_.mac(e.mac);
-      w_.u32(e.ip.value);
-      w_.u8(e.vlan ? kEndpointVlan : 0);
-      if (e.vlan) {
-        w_.u16(*e.vlan);
-      }
-      w_.varint(e.security_groups.size());
-      for (const auto& g : e.security_groups) {
-        ref(groups, g);
-      }
-      w_.varint(e.allowed_addresses.size());
-      for (const auto& p : e.allowed_addresses) {
-        w_.prefix(p);
-      }
+  void endpoint(const Refs& refs, const topology::Endpoint& e) {
+    str(e.name);
+    w_.varint(e.id);
+    ref(refs.hosts, e.host);
+    ref(refs.networks, e.network);
+    str(e.interface);
+    w_.mac(e.mac);
+    w_.u32(e.ip.value);
+    w_.u8(e.vlan ? kEndpointVlan : 0);
+    if (e.vlan) {
+      w_.u16(*e.vlan);
     }
+    w_.varint(e.security_groups.size());
+    for (const auto& g : e.security_groups) {
+      ref(refs.groups, g);
+    }
+    w_.varint(e.allowed_addresses.size());
+    for (const auto& p : e.allowed_addresses) {
+      w_.prefix(p);
+    }
+  }
 
+  void routers(const Refs& refs, const Topology& t) {
     w_.varint(t.routers.size());
     for (const auto& r : t.routers) {
       str(r.name);
       w_.varint(r.interfaces.size());
       for (const auto& i : r.interfaces) {
-        ref(networks, i.network);
+        ref(refs.networks, i.network);
         w_.u32(i.ip.addr.value);
         w_.u8(static_cast<std::uint8_t>(i.ip.len));
         w_.u8(i.mac ? kIfaceMac : 0);
@@ -183,6 +202,8 @@ class TopologyEncoder {
       }
     }
   }
+
+  Writer& writer() { return w_; }
 
   void rule(const topology::Rule& r) {
     w_.u8(r.direction == Direction::kEgress ? 1 : 0);
@@ -401,6 +422,21 @@ class TopologyDecoder {
   // never larger than the file; the minimum sizes are each object's
   // smallest encoding.
   void topology(Topology& t) {
+    head(t);
+    t.endpoints.resize(r_.count(kMinEndpointSize, "endpoints"));
+    for (auto& e : t.endpoints) {
+      endpoint(t, e);
+      if (r_.failed()) {
+        return;
+      }
+    }
+    routers(t);
+  }
+
+  static constexpr std::size_t kMinEndpointSize = 18;
+
+  // underlay, hosts, networks, groups.
+  void head(Topology& t) {
     t.underlay.vxlan_port = r_.u16();
     if (flags(kUnderlayMtu) & kUnderlayMtu) {
       t.underlay.mtu = r_.u32();
@@ -433,32 +469,31 @@ class TopologyDecoder {
         decode_rule(rule);
       }
     }
+  }
 
-    t.endpoints.resize(r_.count(18, "endpoints"));
-    for (auto& e : t.endpoints) {
-      e.name = str();
-      e.id = r_.varint32();
-      e.host = ref(t.hosts, "host");
-      e.network = ref(t.networks, "network");
-      e.interface = str();
-      e.mac = mac();
-      e.ip = ip();
-      if (flags(kEndpointVlan) & kEndpointVlan) {
-        e.vlan = r_.u16();
-      }
-      e.security_groups.resize(r_.count(1, "endpoint groups"));
-      for (auto& g : e.security_groups) {
-        g = ref(t.security_groups, "security group");
-      }
-      e.allowed_addresses.resize(r_.count(5, "allowed addresses"));
-      for (auto& p : e.allowed_addresses) {
-        p = prefix();
-      }
-      if (r_.failed()) {
-        return;
-      }
+  // References resolve against `t`'s hosts, networks and groups.
+  void endpoint(const Topology& t, topology::Endpoint& e) {
+    e.name = str();
+    e.id = r_.varint32();
+    e.host = ref(t.hosts, "host");
+    e.network = ref(t.networks, "network");
+    e.interface = str();
+    e.mac = mac();
+    e.ip = ip();
+    if (flags(kEndpointVlan) & kEndpointVlan) {
+      e.vlan = r_.u16();
     }
+    e.security_groups.resize(r_.count(1, "endpoint groups"));
+    for (auto& g : e.security_groups) {
+      g = ref(t.security_groups, "security group");
+    }
+    e.allowed_addresses.resize(r_.count(5, "allowed addresses"));
+    for (auto& p : e.allowed_addresses) {
+      p = prefix();
+    }
+  }
 
+  void routers(Topology& t) {
     t.routers.resize(r_.count(3, "routers"));
     for (auto& rt : t.routers) {
       rt.name = str();
@@ -617,20 +652,22 @@ std::uint32_t crc32c(std::string_view data) {
   return c ^ 0xFFFFFFFFu;
 }
 
-std::string encode_state(const StoredState& state, std::uint32_t next_id) {
-  std::string out;
-  out.reserve(kCodecHeaderSize + 64 + state.topology.endpoints.size() * 48);
-  Writer w(out);
-  w.bytes(std::string_view(kMagic, 4));
-  w.u16(kCodecFormat);
-  w.u16(0);
-  w.u32(0);  // payload_len, patched below
-  w.u32(0);  // crc32c, patched below
-  w.varint(state.generation);
-  w.varint(next_id);
-  TopologyEncoder enc(out);
-  enc.topology(state.topology);
+namespace {
 
+constexpr char kDeltaMagic[4] = {'V', 'N', 'D', 'L'};
+
+// Starts a file: magic, format, and room for the length and checksum that
+// seal() fills in once the payload is written.
+void begin_file(std::string& out, const char (&magic)[4], std::uint16_t format) {
+  Writer w(out);
+  w.bytes(std::string_view(magic, 4));
+  w.u16(format);
+  w.u16(0);
+  w.u32(0);  // payload_len, patched by seal()
+  w.u32(0);  // crc32c, patched by seal()
+}
+
+std::uint32_t seal(std::string& out) {
   const std::string_view payload = std::string_view(out).substr(kCodecHeaderSize);
   const std::uint32_t len = static_cast<std::uint32_t>(payload.size());
   const std::uint32_t crc = crc32c(payload);
@@ -638,24 +675,26 @@ std::string encode_state(const StoredState& state, std::uint32_t next_id) {
     out[8 + i] = static_cast<char>(len >> (8 * i));
     out[12 + i] = static_cast<char>(crc >> (8 * i));
   }
-  return out;
+  return crc;
 }
 
-Result<EncodedState> decode_state(std::string_view bytes) {
-  auto corrupt = [](const std::string& why) {
-    return Status::error("desired state is corrupt: " + why, EBADMSG);
+// Checks the header and checksum; the payload, or why the file is unusable.
+Result<std::string_view> open_file(std::string_view bytes, const char (&magic)[4],
+                                   std::uint16_t want_format, const std::string& what) {
+  auto corrupt = [&](const std::string& why) {
+    return Status::error(what + " is corrupt: " + why, EBADMSG);
   };
   if (bytes.size() < kCodecHeaderSize) {
     return corrupt("shorter than the header");
   }
-  if (std::memcmp(bytes.data(), kMagic, 4) != 0) {
-    return corrupt("bad magic (not a vnet desired-state file)");
+  if (std::memcmp(bytes.data(), magic, 4) != 0) {
+    return corrupt("bad magic (not a vnet " + what + " file)");
   }
   const std::uint16_t format = static_cast<std::uint16_t>(
       static_cast<std::uint8_t>(bytes[4]) | (static_cast<std::uint8_t>(bytes[5]) << 8));
-  if (format != kCodecFormat) {
-    return Status::error("desired state has format " + std::to_string(format) +
-                             ", this vnet reads format " + std::to_string(kCodecFormat),
+  if (format != want_format) {
+    return Status::error(what + " has format " + std::to_string(format) +
+                             ", this vnet reads format " + std::to_string(want_format),
                          EPROTO);
   }
   if (bytes[6] != 0 || bytes[7] != 0) {
@@ -670,9 +709,32 @@ Result<EncodedState> decode_state(std::string_view bytes) {
   if (crc32c(payload) != load_le32(bytes, 12)) {
     return corrupt("checksum mismatch");
   }
+  return payload;
+}
 
+}  // namespace
+
+std::string encode_state(const StoredState& state, std::uint32_t next_id) {
+  std::string out;
+  out.reserve(kCodecHeaderSize + 64 + state.topology.endpoints.size() * 48);
+  begin_file(out, kMagic, kCodecFormat);
+  Writer w(out);
+  w.varint(state.generation);
+  w.varint(next_id);
+  TopologyEncoder enc(out);
+  enc.topology(state.topology);
+  seal(out);
+  return out;
+}
+
+Result<EncodedState> decode_state(std::string_view bytes) {
+  auto payload = open_file(bytes, kMagic, kCodecFormat, "desired state");
+  if (!payload) {
+    return payload.status();
+  }
   EncodedState out;
-  Reader r(payload);
+  out.crc = load_le32(bytes, 12);
+  Reader r(*payload);
   out.state.generation = r.varint();
   out.next_id = r.varint32();
   TopologyDecoder dec(r);
@@ -681,9 +743,106 @@ Result<EncodedState> decode_state(std::string_view bytes) {
     r.fail("trailing bytes");
   }
   if (r.failed()) {
-    return corrupt(r.error());
+    return Status::error("desired state is corrupt: " + r.error(), EBADMSG);
   }
   return out;
+}
+
+Result<StateVersion> peek_state_version(std::string_view head) {
+  if (head.size() < kCodecHeaderSize || std::memcmp(head.data(), kMagic, 4) != 0) {
+    return Status::error("desired state is corrupt: no header", EBADMSG);
+  }
+  StateVersion v;
+  v.crc = load_le32(head, 12);
+  Reader r(head.substr(kCodecHeaderSize));
+  v.generation = r.varint();
+  if (r.failed()) {
+    return Status::error("desired state is corrupt: " + r.error(), EBADMSG);
+  }
+  return v;
+}
+
+std::string encode_others(const Topology& topo) {
+  std::string out;
+  TopologyEncoder enc(out);
+  enc.head(topo);
+  enc.routers(TopologyEncoder::Refs(topo), topo);
+  return out;
+}
+
+std::string encode_delta(const StateDelta& d) {
+  std::string out;
+  begin_file(out, kDeltaMagic, kDeltaFormat);
+  TopologyEncoder enc(out);
+  Writer& w = enc.writer();
+  w.varint(d.base.generation);
+  w.u32(d.base.crc);
+  w.varint(d.target.generation);
+  w.u32(d.target.crc);
+  w.u8(d.others_changed ? 1 : 0);
+  enc.head(d.others);
+  const TopologyEncoder::Refs refs(d.others);
+  enc.routers(refs, d.others);
+  w.varint(d.removed.size());
+  for (const auto& r : d.removed) {
+    w.varint(r.base_index);
+    enc.str(r.endpoint.name);
+  }
+  w.varint(d.modified.size());
+  for (const auto& m : d.modified) {
+    w.varint(m.base_index);
+    enc.endpoint(refs, m.endpoint);
+  }
+  w.varint(d.added.size());
+  for (const auto& e : d.added) {
+    enc.endpoint(refs, e);
+  }
+  seal(out);
+  return out;
+}
+
+Result<StateDelta> decode_delta(std::string_view bytes) {
+  auto payload = open_file(bytes, kDeltaMagic, kDeltaFormat, "state delta");
+  if (!payload) {
+    return payload.status();
+  }
+  StateDelta d;
+  Reader r(*payload);
+  TopologyDecoder dec(r);
+  d.base.generation = r.varint();
+  d.base.crc = r.u32();
+  d.target.generation = r.varint();
+  d.target.crc = r.u32();
+  d.others_changed = (dec.flags(1) & 1) != 0;
+  dec.head(d.others);
+  dec.routers(d.others);
+  d.removed.resize(r.count(2, "removed endpoints"));
+  for (auto& rm : d.removed) {
+    rm.base_index = r.varint();
+    rm.endpoint.name = dec.str();
+  }
+  d.modified.resize(r.count(TopologyDecoder::kMinEndpointSize + 1, "modified endpoints"));
+  for (auto& m : d.modified) {
+    m.base_index = r.varint();
+    dec.endpoint(d.others, m.endpoint);
+    if (r.failed()) {
+      break;
+    }
+  }
+  d.added.resize(r.count(TopologyDecoder::kMinEndpointSize, "added endpoints"));
+  for (auto& e : d.added) {
+    dec.endpoint(d.others, e);
+    if (r.failed()) {
+      break;
+    }
+  }
+  if (!r.failed() && !r.at_end()) {
+    r.fail("trailing bytes");
+  }
+  if (r.failed()) {
+    return Status::error("state delta is corrupt: " + r.error(), EBADMSG);
+  }
+  return d;
 }
 
 std::string encode_status(const HostStatus& s) {

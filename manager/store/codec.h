@@ -63,10 +63,42 @@ inline constexpr std::size_t kCodecHeaderSize = 16;
 struct EncodedState {
   StoredState state;
   std::uint32_t next_id = 1;  // lowest id never assigned; 0 means "no id"
+  std::uint32_t crc = 0;      // the header's payload checksum: names this exact file
 };
 
 std::string encode_state(const StoredState& state, std::uint32_t next_id);
 Result<EncodedState> decode_state(std::string_view bytes);
+
+// The version a desired-state file names in its first bytes, read without
+// checking the (whole-file) checksum: enough to tell whether a reader is
+// current and which delta applies. Needs at least kCodecPeekSize bytes (or
+// the whole file if shorter).
+inline constexpr std::size_t kCodecPeekSize = kCodecHeaderSize + 10;
+Result<StateVersion> peek_state_version(std::string_view head);
+
+// Delta, format 1: how generation N-1 (base) became N (target). Written by
+// the file store next to `desired` so a vnetd holding N-1 in memory never
+// decodes the whole N. Same header as the state with magic "VNDL"; payload:
+//
+//   varint base_generation, u32 base_crc, varint generation, u32 crc
+//   u8 flags (bit0: a list other than endpoints changed)
+//   underlay, hosts, networks, groups (as in the state, always in full: small)
+//   routers (as in the state)
+//   removed:  varint n, n x (varint base index, str name)
+//   modified: varint n, n x (varint base index, endpoint)
+//   added:    varint n, n x endpoint        appended, in order
+//
+// Endpoint references resolve against the delta's own lists. The base index
+// lets a reader find an endpoint without indexing 100k names; it is checked
+// against the name, and any mismatch means "do the full load".
+inline constexpr std::uint16_t kDeltaFormat = 1;
+
+std::string encode_delta(const StateDelta& delta);
+Result<StateDelta> decode_delta(std::string_view bytes);
+
+// The non-endpoint parts of a topology in their stored encoding: equal bytes
+// mean equal lists (source locations are not stored, so they do not count).
+std::string encode_others(const topology::Topology& topo);
 
 // CRC-32C of `data`, as stored in the header (exposed so tests can re-seal a
 // deliberately corrupted payload and reach the structural checks behind it).

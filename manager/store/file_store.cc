@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "store/codec.h"
+#include "store/delta.h"
 
 namespace vnet::store {
 
@@ -21,6 +22,8 @@ namespace {
 
 constexpr const char* kDesired = "desired";
 constexpr const char* kTmpPrefix = "desired.tmp.";
+constexpr const char* kDelta = "delta";
+constexpr const char* kDeltaTmpPrefix = "delta.tmp.";
 
 class UniqueFd {
  public:
@@ -114,6 +117,34 @@ Result<std::optional<std::string>> read_file(const std::string& path) {
       break;
     }
     done += static_cast<std::size_t>(n);
+  }
+  out.resize(done);
+  return std::optional<std::string>(std::move(out));
+}
+
+// Up to `n` bytes from the start of the file, or nullopt if it does not exist.
+Result<std::optional<std::string>> read_head(const std::string& path, std::size_t n) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) {
+      return std::optional<std::string>();
+    }
+    return Status::os_error("open " + path, errno);
+  }
+  std::string out(n, '\0');
+  std::size_t done = 0;
+  while (done < n) {
+    const ssize_t got = ::pread(fd.get(), out.data() + done, n - done, static_cast<off_t>(done));
+    if (got < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return Status::os_error("read " + path, errno);
+    }
+    if (got == 0) {
+      break;
+    }
+    done += static_cast<std::size_t>(got);
   }
   out.resize(done);
   return std::optional<std::string>(std::move(out));
@@ -338,7 +369,8 @@ Result<StoredState> FileStore::commit(const topology::Topology& desired) {
   // commit that died half way.
   if (DIR* d = ::opendir(dir_.c_str())) {
     while (const struct dirent* de = ::readdir(d)) {
-      if (std::strncmp(de->d_name, kTmpPrefix, std::strlen(kTmpPrefix)) == 0) {
+      if (std::strncmp(de->d_name, kTmpPrefix, std::strlen(kTmpPrefix)) == 0 ||
+          std::strncmp(de->d_name, kDeltaTmpPrefix, std::strlen(kDeltaTmpPrefix)) == 0) {
         ::unlinkat(dirfd(d), de->d_name, 0);
       }
     }
@@ -363,10 +395,87 @@ Result<StoredState> FileStore::commit(const topology::Topology& desired) {
 
   const std::string bytes = encode_state(next, next_id);
   const std::string tmp = dir_ + "/" + kTmpPrefix + std::to_string(::getpid());
+
+  // The delta for this generation is in place before `desired` names it, so
+  // a reader that sees generation N there finds N's delta (or, if this
+  // commit dies in between, a delta whose target matches no `desired`, which
+  // readers ignore). Not fsynced: after a crash a torn or lost delta only
+  // costs readers a full load, and they check it against `desired` anyway.
+  const std::string delta_path = dir_ + "/" + kDelta;
+  std::optional<StateDelta> delta;
+  if (*prev) {
+    const StateVersion base{(*prev)->state.generation, (*prev)->crc};
+    const StateVersion target{next.generation, peek_state_version(bytes)->crc};
+    delta = make_delta((*prev)->state, base, next, target);
+  }
+  if (delta) {
+    const std::string delta_tmp = dir_ + "/" + kDeltaTmpPrefix + std::to_string(::getpid());
+    if (Status s = replace_file(dir_, delta_tmp, delta_path, encode_delta(*delta),
+                                /*durable=*/false);
+        !s) {
+      return s.with_context("commit");
+    }
+  } else if (::unlink(delta_path.c_str()) != 0 && errno != ENOENT) {
+    // A stale delta could not be mistaken for this generation's (its target
+    // is checked), but leaving one is still untidy: refuse rather than guess.
+    return Status::os_error("unlink " + delta_path, errno).with_context("commit");
+  }
+
   if (Status s = replace_file(dir_, tmp, path, bytes, /*durable=*/true); !s) {
     return s.with_context("commit");
   }
   return next;
+}
+
+Result<StateUpdate> FileStore::load_update(const std::optional<StateVersion>& have) {
+  const std::string path = dir_ + "/" + kDesired;
+  StateUpdate out;
+  if (have) {
+    // Only the head of `desired`: whether we are current, and which
+    // generation a delta must lead to.
+    auto head = read_head(path, kCodecPeekSize);
+    if (!head) {
+      return head.status();
+    }
+    if (!head->has_value()) {
+      return out;  // kEmpty
+    }
+    auto version = peek_state_version(**head);
+    if (version && *version == *have) {
+      out.kind = StateUpdate::Kind::kUnchanged;
+      out.version = *version;
+      return out;
+    }
+    if (version) {
+      // Any problem with the delta (absent, torn, for another generation)
+      // just means the full load below.
+      auto bytes = read_file(dir_ + "/" + kDelta);
+      if (bytes && bytes->has_value()) {
+        auto delta = decode_delta(**bytes);
+        if (delta && delta->base == *have && delta->target == *version) {
+          out.kind = StateUpdate::Kind::kDelta;
+          out.version = *version;
+          out.delta = std::move(*delta);
+          return out;
+        }
+      }
+    }
+  }
+  auto cur = read_desired(path);
+  if (!cur) {
+    return cur.status();
+  }
+  if (!cur->has_value()) {
+    return out;  // kEmpty
+  }
+  out.version = StateVersion{(*cur)->state.generation, (*cur)->crc};
+  if (have && *have == out.version) {
+    out.kind = StateUpdate::Kind::kUnchanged;
+    return out;
+  }
+  out.kind = StateUpdate::Kind::kFull;
+  out.state = std::move((*cur)->state);
+  return out;
 }
 
 Status FileStore::put_status(const HostStatus& status) {

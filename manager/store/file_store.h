@@ -7,6 +7,13 @@
 //                         reader sees the old or the new file, never a mix
 //   DIR/desired.tmp.<pid> a commit in progress (a leftover from a crashed
 //                         commit is removed by the next one, under the lock)
+//   DIR/delta             how the latest generation N differs from N-1
+//                         (store/codec.h encode_delta), replaced (tmp +
+//                         rename, DIR/delta.tmp.<pid>) BEFORE `desired`;
+//                         absent when the last commit had no expressible
+//                         delta. Readers use it only when its base is the
+//                         version they hold and its target is what `desired`
+//                         names (generation and checksum), else load in full.
 //   DIR/status/<host>     one vnetd's status, store/codec.h text format,
 //                         replaced by tmp + rename on every change/heartbeat
 //
@@ -31,6 +38,9 @@ class FileStore final : public Store {
 
   Result<std::optional<StoredState>> load() override;
   Result<StoredState> commit(const topology::Topology& desired) override;
+  // Reads only the head of `desired` and the small `delta` when `have` is
+  // the delta's base and `desired` is its target.
+  Result<StateUpdate> load_update(const std::optional<StateVersion>& have) override;
   Status put_status(const HostStatus& status) override;
   Result<std::vector<HostStatus>> statuses() override;
   Result<std::unique_ptr<Watch>> watch() override;

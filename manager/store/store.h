@@ -22,6 +22,47 @@ struct StoredState {
   topology::Topology topology;
 };
 
+// Identifies one stored generation exactly: the generation and a checksum of
+// its content (0 when the backend has none), so a store that was reset and
+// counted up to the same number again is not mistaken for the old one.
+struct StateVersion {
+  std::uint64_t generation = 0;
+  std::uint32_t crc = 0;
+  bool operator==(const StateVersion&) const = default;
+};
+
+// How generation N-1 (base) became N (target), as the file store writes it
+// next to the state (store/codec.h encode_delta, store/delta.h).
+struct IndexedEndpoint {
+  std::size_t base_index = 0;
+  topology::Endpoint endpoint;  // for a removal only the name is set
+};
+
+struct StateDelta {
+  StateVersion base;
+  StateVersion target;
+  bool others_changed = false;  // underlay, hosts, networks, groups or routers
+  // The target's non-endpoint parts (its `endpoints` stays empty).
+  topology::Topology others;
+  std::vector<IndexedEndpoint> removed;   // name only
+  std::vector<IndexedEndpoint> modified;  // same name, new value
+  std::vector<topology::Endpoint> added;  // appended after the survivors
+};
+
+// What load_update() found, relative to the version the caller holds.
+struct StateUpdate {
+  enum class Kind {
+    kEmpty,      // nothing was ever applied
+    kUnchanged,  // the caller's version is current
+    kFull,       // `state` holds the whole current state
+    kDelta,      // `delta` turns the caller's version into `version`
+  };
+  Kind kind = Kind::kEmpty;
+  StateVersion version;
+  std::optional<StoredState> state;  // kFull
+  std::optional<StateDelta> delta;   // kDelta
+};
+
 enum class HostState { kStarting, kOk, kError };
 
 struct HostStatus {
@@ -57,6 +98,28 @@ class Store {
   // existed in the previous generation keeps its id, new names get fresh
   // ones never used before. Returns the stored state (ids filled in).
   virtual Result<StoredState> commit(const topology::Topology& desired) = 0;
+
+  // The current state relative to `have` (the version the caller holds in
+  // memory, or nullopt): unchanged, a delta from it when the backend has one,
+  // or else the full state. A backend without deltas always loads in full.
+  virtual Result<StateUpdate> load_update(const std::optional<StateVersion>& have) {
+    auto loaded = load();
+    if (!loaded) {
+      return loaded.status();
+    }
+    StateUpdate out;
+    if (!loaded->has_value()) {
+      return out;
+    }
+    out.version.generation = (*loaded)->generation;
+    if (have && *have == out.version) {
+      out.kind = StateUpdate::Kind::kUnchanged;
+      return out;
+    }
+    out.kind = StateUpdate::Kind::kFull;
+    out.state = std::move(**loaded);
+    return out;
+  }
 
   virtual Status put_status(const HostStatus& status) = 0;
   virtual Result<std::vector<HostStatus>> statuses() = 0;
