@@ -4,6 +4,7 @@
 #include "commands.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <iostream>
 #include <set>
@@ -357,9 +358,12 @@ int cmd_delete(const Globals& globals, const DeleteOptions& options) {
     print_diagnostics(errors);
     return kExitFailure;
   }
-  auto stored = store->commit(after);
+  // Only on top of the generation this was computed from: a concurrent
+  // apply must not be undone by "its predecessor minus these objects".
+  auto stored = store->commit_if(after, (*current)->generation);
   if (!stored) {
-    print_error("cannot store the desired state: " + stored.status().message());
+    print_error("cannot store the desired state: " + stored.status().message() +
+                (stored.status().err() == ESTALE ? "; nothing deleted, run delete again" : ""));
     return kExitFailure;
   }
   for (const ObjectRef& ref : removed) {

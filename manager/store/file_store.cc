@@ -359,7 +359,8 @@ Result<std::optional<StoredState>> FileStore::load() {
   return std::optional<StoredState>(std::move((*cur)->state));
 }
 
-Result<StoredState> FileStore::commit(const topology::Topology& desired) {
+Result<StoredState> FileStore::commit_if(const topology::Topology& desired,
+                                         std::optional<std::uint64_t> expected_generation) {
   auto lock = lock_exclusive(dir_ + "/lock");
   if (!lock) {
     return lock.status();
@@ -383,6 +384,13 @@ Result<StoredState> FileStore::commit(const topology::Topology& desired) {
     // Never overwrite a state we cannot read: its ids would be lost and
     // handed out again. The operator moves the file aside to start over.
     return prev.status().with_context("commit");
+  }
+  const std::uint64_t current = *prev ? (*prev)->state.generation : 0;
+  if (expected_generation && *expected_generation != current) {
+    return Status::error("the desired state changed meanwhile (generation " +
+                             std::to_string(current) + ", expected " +
+                             std::to_string(*expected_generation) + ")",
+                         ESTALE);
   }
 
   StoredState next;

@@ -37,7 +37,8 @@ class FileStore final : public Store {
   static Result<std::unique_ptr<FileStore>> open(const std::string& dir);
 
   Result<std::optional<StoredState>> load() override;
-  Result<StoredState> commit(const topology::Topology& desired) override;
+  Result<StoredState> commit_if(const topology::Topology& desired,
+                                std::optional<std::uint64_t> expected_generation) override;
   // Reads only the head of `desired` and the small `delta` when `have` is
   // the delta's base and `desired` is its target.
   Result<StateUpdate> load_update(const std::optional<StateVersion>& have) override;

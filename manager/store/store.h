@@ -97,7 +97,14 @@ class Store {
   // against concurrent commits. Endpoint ids are assigned here: a name that
   // existed in the previous generation keeps its id, new names get fresh
   // ones never used before. Returns the stored state (ids filled in).
-  virtual Result<StoredState> commit(const topology::Topology& desired) = 0;
+  // With `expected_generation`, commits only if the current generation is
+  // still that one (0: nothing applied yet), else fails with ESTALE: a
+  // read-modify-write (vnetctl delete) never undoes a concurrent apply.
+  virtual Result<StoredState> commit_if(const topology::Topology& desired,
+                                        std::optional<std::uint64_t> expected_generation) = 0;
+  Result<StoredState> commit(const topology::Topology& desired) {
+    return commit_if(desired, std::nullopt);
+  }
 
   // The current state relative to `have` (the version the caller holds in
   // memory, or nullopt): unchanged, a delta from it when the backend has one,

@@ -325,7 +325,7 @@ double thread_cpu_ms() {
 // compile) against the delta path (decode the delta, decide, apply, and
 // compile only where affected). Recorded, not asserted (tests assert
 // behaviour, the benchmarks read the figures).
-TEST(Delta, OneChangeAt100kCostsLittleCpu) {
+TEST(Delta, OneChangeAt100kTouchesOnlyItsHosts) {
   constexpr int kEndpoints = 100000;
   constexpr int kHostCount = 20;
   StoredState a;

@@ -274,6 +274,26 @@ TEST_F(StoreTest, WatchSurvivesTheDirectoryBeingReplaced) {
   }
 }
 
+// delete's read-modify-write commits only on top of what it read.
+TEST_F(StoreTest, CommitIfRefusesAStaleBase) {
+  auto first = store_->commit_if(with_endpoints({"a"}), 0);  // nothing applied yet
+  ASSERT_TRUE(first.is_ok()) << first.status().message();
+  EXPECT_EQ(first->generation, 1u);
+  ASSERT_TRUE(store_->commit(with_endpoints({"a", "b"})).is_ok());  // a concurrent apply
+
+  auto stale = store_->commit_if(with_endpoints({}), 1);
+  ASSERT_FALSE(stale.is_ok());
+  EXPECT_EQ(stale.status().err(), ESTALE);
+  auto now = store_->load();
+  ASSERT_TRUE(now.is_ok() && now->has_value());
+  EXPECT_EQ((*now)->generation, 2u);
+  EXPECT_EQ((*now)->topology.endpoints.size(), 2u);
+
+  auto fresh = store_->commit_if(with_endpoints({"b"}), 2);
+  ASSERT_TRUE(fresh.is_ok()) << fresh.status().message();
+  EXPECT_EQ(fresh->generation, 3u);
+}
+
 // The status directory is recreated if it vanished.
 TEST_F(StoreTest, PutStatusRecreatesItsDirectory) {
   std::error_code ec;
