@@ -11,27 +11,11 @@
 #include <vector>
 
 #include "daemon/log.h"
+#include "util/fs.h"
 
 namespace vnet::daemon {
 namespace {
 
-Status make_parent_dir(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos || slash == 0) {
-    return Status::ok();
-  }
-  std::string dir = path.substr(0, slash);
-  std::string partial;
-  std::size_t pos = 0;
-  while (pos != std::string::npos) {
-    pos = dir.find('/', pos + 1);
-    partial = dir.substr(0, pos);
-    if (!partial.empty() && ::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
-      return Status::os_error("create directory " + partial, errno);
-    }
-  }
-  return Status::ok();
-}
 
 Result<sockaddr_un> unix_address(const std::string& path) {
   sockaddr_un addr{};
@@ -116,7 +100,10 @@ Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& pa
   if (!addr) {
     return addr.status();
   }
-  if (auto s = make_parent_dir(path); !s) {
+  const auto slash = path.rfind('/');
+  if (auto s = slash == std::string::npos || slash == 0 ? Status::ok()
+                                                         : make_dirs(path.substr(0, slash), 0755);
+      !s) {
     return s;
   }
   // Is someone answering there? Then it is not stale: two vnetd must not

@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "daemon/event_loop.h"
-#include "datapath/unique_fd.h"
+#include "util/unique_fd.h"
 #include "util/result.h"
 
 namespace vnet::daemon {

@@ -21,23 +21,13 @@
 #include "reconcile/reconcile.h"
 #include "store/delta.h"
 #include "vnet/abi.h"
+#include "util/fs.h"
 
 namespace vnet::daemon {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-Status make_dirs(const std::string& dir, mode_t mode) {
-  std::size_t pos = 0;
-  while (pos != std::string::npos) {
-    pos = dir.find('/', pos + 1);
-    std::string partial = dir.substr(0, pos);
-    if (!partial.empty() && ::mkdir(partial.c_str(), mode) != 0 && errno != EEXIST) {
-      return Status::os_error("create directory " + partial, errno);
-    }
-  }
-  return Status::ok();
-}
 
 // DIR/vnetd.lock, flocked for the daemon's life, holding its pid: a second
 // vnetd for the same host on this machine stops here with a clear message.

@@ -30,7 +30,7 @@
 #include "daemon/event_loop.h"
 #include "daemon/options.h"
 #include "datapath/datapath.h"
-#include "datapath/unique_fd.h"
+#include "util/unique_fd.h"
 #include "netlink/links.h"
 #include "netlink/neighbours.h"
 #include "reconcile/reconcile.h"

@@ -8,7 +8,7 @@
 #include <map>
 #include <memory>
 
-#include "datapath/unique_fd.h"
+#include "util/unique_fd.h"
 #include "util/result.h"
 
 namespace vnet::daemon {

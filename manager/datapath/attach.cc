@@ -7,7 +7,7 @@
 
 #include <cerrno>
 
-#include "datapath/unique_fd.h"
+#include "util/unique_fd.h"
 
 namespace vnet::datapath {
 namespace {

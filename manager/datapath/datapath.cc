@@ -19,6 +19,7 @@
 #include "tc_underlay.skel.h"
 #include "xdp_underlay.skel.h"
 #include "datapath/attach.h"
+#include "util/fs.h"
 
 namespace vnet::datapath {
 namespace {
@@ -80,28 +81,6 @@ constexpr MapLayout kMapLayouts[] = {
     {VNET_MAP_DROPS, sizeof(std::uint32_t), sizeof(std::uint64_t)},
 };
 
-Status mkdir_p(const std::string& dir) {
-  std::string path;
-  std::size_t pos = 0;
-  while (pos != std::string::npos) {
-    pos = dir.find('/', pos + 1);
-    path = dir.substr(0, pos);
-    if (path.empty()) {
-      continue;
-    }
-    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
-      return Status::os_error("create directory " + path, errno);
-    }
-  }
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) {
-    return Status::os_error("stat " + dir, errno);
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    return Status::error(dir + " is not a directory", ENOTDIR);
-  }
-  return Status::ok();
-}
 
 // Pins in `dir` that look like vnet's, other than the marker.
 Result<std::vector<std::string>> vnet_pins(const std::string& dir) {
@@ -219,7 +198,7 @@ Status ensure_bpffs_dir(const std::string& dir) {
           ? " (under `ip netns exec`, /sys is remounted and /sys/fs/bpf is not the machine's "
             "bpffs: mount a bpffs elsewhere, e.g. under /run, and point --pin-dir into it)"
           : "";
-  if (auto s = mkdir_p(dir); !s) {
+  if (auto s = make_dirs(dir, 0700); !s) {
     return Status::error(s.message() + hint, s.err());
   }
   struct statfs fs {};

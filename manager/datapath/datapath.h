@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "datapath/pinned_map.h"
-#include "datapath/unique_fd.h"
+#include "util/unique_fd.h"
 #include "reconcile/reconcile.h"
 #include "util/result.h"
 #include "vnet/abi.h"

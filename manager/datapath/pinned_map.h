@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "datapath/unique_fd.h"
+#include "util/unique_fd.h"
 #include "reconcile/reconcile.h"
 #include "util/result.h"
 

@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <string_view>
 
-#include "datapath/unique_fd.h"
+#include "util/unique_fd.h"
 
 namespace vnet::datapath {
 namespace {

@@ -15,6 +15,8 @@
 
 #include "store/codec.h"
 #include "store/delta.h"
+#include "util/fs.h"
+#include "util/unique_fd.h"
 
 namespace vnet::store {
 
@@ -25,66 +27,7 @@ constexpr const char* kTmpPrefix = "desired.tmp.";
 constexpr const char* kDelta = "delta";
 constexpr const char* kDeltaTmpPrefix = "delta.tmp.";
 
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) {
-      reset(o.release());
-    }
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { reset(); }
 
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-Status mkdir_p(const std::string& path, mode_t mode) {
-  std::string partial;
-  partial.reserve(path.size());
-  std::size_t pos = 0;
-  while (pos <= path.size()) {
-    std::size_t slash = path.find('/', pos);
-    if (slash == std::string::npos) {
-      slash = path.size();
-    }
-    partial = path.substr(0, slash);
-    pos = slash + 1;
-    if (partial.empty()) {
-      continue;  // leading '/'
-    }
-    if (::mkdir(partial.c_str(), mode) != 0 && errno != EEXIST) {
-      return Status::os_error("mkdir " + partial, errno);
-    }
-  }
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    return Status::os_error("stat " + path, errno);
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    return Status::error(path + " is not a directory", ENOTDIR);
-  }
-  return Status::ok();
-}
 
 // The whole file, or nullopt if it does not exist.
 Result<std::optional<std::string>> read_file(const std::string& path) {
@@ -342,7 +285,7 @@ Result<std::unique_ptr<FileStore>> FileStore::open(const std::string& dir) {
   while (clean.size() > 1 && clean.back() == '/') {
     clean.pop_back();
   }
-  if (Status s = mkdir_p(clean + "/status", 0755); !s) {
+  if (Status s = make_dirs(clean + "/status", 0755); !s) {
     return s.with_context("store " + clean);
   }
   return std::unique_ptr<FileStore>(new FileStore(std::move(clean)));
@@ -501,7 +444,7 @@ Status FileStore::put_status(const HostStatus& status) {
                           /*durable=*/false);
   if (!s && s.err() == ENOENT) {
     // The store was removed or replaced under us: recreate our corner of it.
-    if (Status made = mkdir_p(dir, 0755); !made) {
+    if (Status made = make_dirs(dir, 0755); !made) {
       return made;
     }
     s = replace_file(dir, tmp, dir + "/" + status.host, encode_status(status),

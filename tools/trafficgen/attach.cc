@@ -10,7 +10,7 @@
 #include <cstdio>
 
 #include "abi.h"
-#include "datapath/unique_fd.h"
+#include "util/unique_fd.h"
 
 namespace vnet::trafficgen {
 namespace {

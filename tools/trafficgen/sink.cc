@@ -12,7 +12,7 @@
 
 #include "abi.h"
 #include "attach.h"
-#include "datapath/unique_fd.h"
+#include "util/unique_fd.h"
 #include "skel.h"
 #include "trafficgen_sink.skel.h"
 
