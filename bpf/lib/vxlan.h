@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Receive-side VXLAN validation shared by vnet_xdp_underlay and
- * vnet_tc_underlay. vxlan_rx_parse() works on a [data, data_end) window so
- * the very same checks compile for XDP and tc: is this UDP to our VXLAN
- * port (else "not ours", passed untouched), outer fragments, the I flag,
- * known VTEP, known VNI, inner frame sane, inner source MAC and IPv4 behind
- * that VTEP, then where the inner destination lives. It returns
+ * Receive-side VXLAN validation shared by vnet_xdp_underlay (frames on the
+ * wire) and vnet_tc_tunnel (frames the kernel's VXLAN device decapsulated).
+ * vxlan_rx_parse() takes a whole frame: is this UDP to our VXLAN port at our
+ * VTEP (else "not ours", passed untouched), outer fragments, the I flag;
+ * vxlan_rx_inner() the rest, given the VTEP and VNI: known VTEP, known VNI,
+ * inner frame sane, inner source MAC and IPv4 behind that VTEP, then where
+ * the inner destination lives. Both work on a [data, data_end) window, so
+ * the very same checks compile for XDP and tc. They return
  * VNET_RX_NOT_VXLAN, VNET_RX_BUM, VNET_RX_UNICAST (a local port, rx->dst) or
- * VNET_DROP(reason); it never touches the packet.
+ * VNET_DROP(reason); they never touch the packet.
  */
 #ifndef VNET_LIB_VXLAN_H
 #define VNET_LIB_VXLAN_H
@@ -31,10 +33,8 @@ enum vnet_rx_kind {
 	VNET_RX_BUM = 2,       /* inner broadcast/multicast: replicate */
 };
 
-/* Outer IPv4 (options included) + UDP + VXLAN + inner Ethernet, at most. */
-#define VNET_RX_MAX_OUTER (ETH_HLEN + 60 + 8 + 8)
-/* What tc pulls into the linear area when the headers are not all there. */
-#define VNET_RX_PULL_LEN (VNET_RX_MAX_OUTER + ETH_HLEN + 60)
+/* Inner Ethernet + IPv4 with options (ARP is shorter): what the checks read. */
+#define VNET_RX_INNER_MAX (ETH_HLEN + 60)
 
 struct vnet_rx {
 	__u32 outer_len;    /* bytes before the inner Ethernet header */
@@ -62,23 +62,104 @@ static __always_inline int remote_src_allowed(__u32 vni, __be32 vtep_be,
 	return bpf_map_lookup_elem(&vnet_remote_src, &key) != NULL;
 }
 
-static __always_inline int vxlan_rx_parse(void *data, void *data_end,
-					  struct vnet_rx *rx)
+/*
+ * Steps 3-5 for a frame whose VTEP (rx->vtep_be) and VNI (rx->vni) are known
+ * from its outer headers: vxlan_rx_parse() on the wire, the tunnel metadata
+ * on vnet_tc_tunnel. nh points at the inner Ethernet header.
+ */
+static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
+					  void *data_end, struct vnet_rx *rx)
 {
-	struct hdr_cursor nh = { .pos = data };
 	struct vnet_fdb_entry *src;
-	struct vxlanhdr_be *vxh;
-	struct ethhdr *eth, *ieth;
-	struct iphdr *iph;
-	struct udphdr *udp;
+	struct ethhdr *ieth;
 	__be32 inner_src;
 	int bad;
 
+	/* 3. Known VTEP, known VNI. */
+	if (!bpf_map_lookup_elem(&vnet_vteps, &rx->vtep_be))
+		return VNET_DROP(VNET_DROP_UNKNOWN_VTEP);
+	rx->net = bpf_map_lookup_elem(&vnet_networks, &rx->vni);
+	if (!rx->net)
+		return VNET_DROP(VNET_DROP_UNKNOWN_VNI);
+
+	/* 4. Inner frame: source behind that VTEP. */
+	ieth = parse_ethhdr(nh, data_end);
+	if (!ieth)
+		goto trunc_drop;
+	rx->have_inner = 1;
+	rx->dst_key.vni = rx->vni;
+	rx->dst_key.pad = 0;
+	mac_copy(rx->dst_key.mac, ieth->h_source);
+	src = bpf_map_lookup_elem(&vnet_fdb, &rx->dst_key);
+	mac_copy(rx->dst_key.mac, ieth->h_dest);
+	if (!src || src->vtep_be != rx->vtep_be)
+		return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
+
+	if (ieth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *iiph = parse_iphdr(nh, data_end, &bad);
+
+		if (!iiph) {
+			if (bad)
+				return VNET_DROP(VNET_DROP_MALFORMED);
+			goto trunc_drop;
+		}
+		rx->inner_ipv4 = 1;
+		inner_src = iiph->saddr;
+	} else if (ieth->h_proto == bpf_htons(ETH_P_ARP)) {
+		struct arp_eth_ipv4 *arp = parse_arp(nh, data_end);
+
+		if (!arp)
+			goto trunc_drop;
+		if (!arp_is_eth_ipv4(arp))
+			return VNET_DROP(VNET_DROP_MALFORMED);
+		if (!mac_eq(arp->sha, ieth->h_source))
+			return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
+		inner_src = arp->spa;
+	} else {
+		return VNET_DROP(VNET_DROP_ETHERTYPE);
+	}
+	/* 0.0.0.0 is legal only as an ARP probe's sender (RFC 5227). */
+	if (!(inner_src == 0 && !rx->inner_ipv4) &&
+	    !remote_src_allowed(rx->vni, rx->vtep_be, inner_src))
+		return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
+
+	/* 5. Where the destination lives. */
+	if (mac_is_multicast(rx->dst_key.mac))
+		return VNET_RX_BUM;
+	rx->dst = bpf_map_lookup_elem(&vnet_fdb, &rx->dst_key);
+	if (!rx->dst)
+		return VNET_DROP(VNET_DROP_UNKNOWN_UNICAST);
+	if (!rx->dst->ifindex)
+		return VNET_DROP(VNET_DROP_NOT_LOCAL);
+	return VNET_RX_UNICAST;
+
+trunc_drop:
+	rx->truncated = 1;
+	return VNET_DROP(VNET_DROP_MALFORMED);
+}
+
+static __always_inline void vxlan_rx_init(struct vnet_rx *rx)
+{
+	rx->outer_len = 0;
 	rx->have_inner = 0;
 	rx->inner_ipv4 = 0;
 	rx->truncated = 0;
 	rx->dst = NULL;
 	rx->net = NULL;
+}
+
+/* A frame from the wire: steps 1-2 on the outer headers, then the rest. */
+static __always_inline int vxlan_rx_parse(void *data, void *data_end,
+					  struct vnet_rx *rx)
+{
+	struct hdr_cursor nh = { .pos = data };
+	struct vxlanhdr_be *vxh;
+	struct ethhdr *eth;
+	struct iphdr *iph;
+	struct udphdr *udp;
+	int bad;
+
+	vxlan_rx_init(rx);
 
 	/* 1. Anything but UDP/IPv4 to the VXLAN port belongs to the host. */
 	eth = parse_ethhdr(&nh, data_end);
@@ -112,79 +193,21 @@ static __always_inline int vxlan_rx_parse(void *data, void *data_end,
 
 	/* From here on the packet is ours: truncation is MALFORMED. */
 	vxh = parse_vxlanhdr(&nh, data_end);
-	if (!vxh)
-		goto trunc_drop;
+	if (!vxh) {
+		rx->truncated = 1;
+		return VNET_DROP(VNET_DROP_MALFORMED);
+	}
 	/* 2. I flag; reserved bits are ignored (RFC 7348). */
 	if (!(vxh->flags & VXLAN_FLAG_I))
 		return VNET_DROP(VNET_DROP_VXLAN_FLAGS);
-
-	/* 3. Known VTEP, known VNI. */
 	rx->vtep_be = iph->saddr;
-	if (!bpf_map_lookup_elem(&vnet_vteps, &rx->vtep_be))
-		return VNET_DROP(VNET_DROP_UNKNOWN_VTEP);
 	rx->vni = bpf_ntohl(vxh->vni) >> 8;
-	rx->net = bpf_map_lookup_elem(&vnet_networks, &rx->vni);
-	if (!rx->net)
-		return VNET_DROP(VNET_DROP_UNKNOWN_VNI);
-
-	/* 4. Inner frame: source behind that VTEP. */
-	ieth = parse_ethhdr(&nh, data_end);
-	if (!ieth)
-		goto trunc_drop;
-	rx->outer_len = (void *)ieth - data;
-	rx->have_inner = 1;
-	rx->dst_key.vni = rx->vni;
-	rx->dst_key.pad = 0;
-	mac_copy(rx->dst_key.mac, ieth->h_source);
-	src = bpf_map_lookup_elem(&vnet_fdb, &rx->dst_key);
-	mac_copy(rx->dst_key.mac, ieth->h_dest);
-	if (!src || src->vtep_be != rx->vtep_be)
-		return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
-
-	if (ieth->h_proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr *iiph = parse_iphdr(&nh, data_end, &bad);
-
-		if (!iiph) {
-			if (bad)
-				return VNET_DROP(VNET_DROP_MALFORMED);
-			goto trunc_drop;
-		}
-		rx->inner_ipv4 = 1;
-		inner_src = iiph->saddr;
-	} else if (ieth->h_proto == bpf_htons(ETH_P_ARP)) {
-		struct arp_eth_ipv4 *arp = parse_arp(&nh, data_end);
-
-		if (!arp)
-			goto trunc_drop;
-		if (!arp_is_eth_ipv4(arp))
-			return VNET_DROP(VNET_DROP_MALFORMED);
-		if (!mac_eq(arp->sha, ieth->h_source))
-			return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
-		inner_src = arp->spa;
-	} else {
-		return VNET_DROP(VNET_DROP_ETHERTYPE);
-	}
-	/* 0.0.0.0 is legal only as an ARP probe's sender (RFC 5227). */
-	if (!(inner_src == 0 && !rx->inner_ipv4) &&
-	    !remote_src_allowed(rx->vni, rx->vtep_be, inner_src))
-		return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
-
-	/* 5. Where the destination lives. */
-	if (mac_is_multicast(rx->dst_key.mac))
-		return VNET_RX_BUM;
-	rx->dst = bpf_map_lookup_elem(&vnet_fdb, &rx->dst_key);
-	if (!rx->dst)
-		return VNET_DROP(VNET_DROP_UNKNOWN_UNICAST);
-	if (!rx->dst->ifindex)
-		return VNET_DROP(VNET_DROP_NOT_LOCAL);
-	return VNET_RX_UNICAST;
+	rx->outer_len = nh.pos - data;
+	return vxlan_rx_inner(&nh, data_end, rx);
 
 trunc_pass:
 	rx->truncated = 1;
 	return VNET_RX_NOT_VXLAN;
-trunc_drop:
-	rx->truncated = 1;
-	return VNET_DROP(VNET_DROP_MALFORMED);
 }
 
 /*

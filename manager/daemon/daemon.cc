@@ -16,6 +16,7 @@
 
 #include "daemon/log.h"
 #include "datapath/port_sysctl.h"
+#include "netlink/tunnel.h"
 #include "daemon/stats_view.h"
 #include "output/document.h"
 #include "reconcile/reconcile.h"
@@ -548,6 +549,17 @@ void Daemon::apply_plan(bool full) {
     log_info("generation " + std::to_string(generation_) + ": " +
              std::to_string(counts->updated) + " map entries written, " +
              std::to_string(counts->deleted) + " deleted");
+  }
+
+  // The VXLAN device and its filter before the underlay: attaching XDP
+  // there also removes an older vnetd's tc decapsulation, after which
+  // everything XDP passes goes to the device.
+  if (auto tunnel = netlink::ensure_tunnel_device(links_->find(netlink::kTunnelDevice),
+                                                  plan.vxlan_port);
+      !tunnel) {
+    errors.push_back("VXLAN device: " + tunnel.status().message());
+  } else if (auto s = datapath_->ensure_tunnel(*tunnel); !s) {
+    errors.push_back(std::string("VXLAN device ") + netlink::kTunnelDevice + ": " + s.message());
   }
 
   if (underlay != nullptr) {

@@ -16,7 +16,7 @@
 // The skeletons' rodata sections name struct vnet_config without defining
 // it: abi.h (included above through datapath.h) must come first.
 #include "tc_endpoint.skel.h"
-#include "tc_underlay.skel.h"
+#include "tc_tunnel.skel.h"
 #include "xdp_underlay.skel.h"
 #include "datapath/attach.h"
 #include "util/fs.h"
@@ -32,7 +32,7 @@ template <typename Skel, void (*Destroy)(Skel*)>
 using SkelPtr = std::unique_ptr<Skel, SkelDeleter<Skel, Destroy>>;
 
 using XdpUnderlay = SkelPtr<xdp_underlay, xdp_underlay__destroy>;
-using TcUnderlay = SkelPtr<tc_underlay, tc_underlay__destroy>;
+using TcTunnel = SkelPtr<tc_tunnel, tc_tunnel__destroy>;
 using TcEndpoint = SkelPtr<tc_endpoint, tc_endpoint__destroy>;
 
 // Opens a skeleton with every LIBBPF_PIN_BY_NAME map under `pin_dir`
@@ -243,12 +243,12 @@ class ProgramSet {
       return xdp.status();
     }
     set->xdp_underlay_ = std::move(*xdp);
-    auto tcu = load_skeleton<TcUnderlay>("vnet_tc_underlay", tc_underlay__open_opts,
-                                         tc_underlay__load, pin_dir, cfg);
-    if (!tcu) {
-      return tcu.status();
+    auto tct = load_skeleton<TcTunnel>("vnet_tc_tunnel", tc_tunnel__open_opts, tc_tunnel__load,
+                                       pin_dir, cfg);
+    if (!tct) {
+      return tct.status();
     }
-    set->tc_underlay_ = std::move(*tcu);
+    set->tc_tunnel_ = std::move(*tct);
     auto tce = load_skeleton<TcEndpoint>("vnet_tc_endpoint", tc_endpoint__open_opts,
                                          tc_endpoint__load, pin_dir, cfg);
     if (!tce) {
@@ -262,14 +262,14 @@ class ProgramSet {
   int xdp_underlay_fd() const {
     return bpf_program__fd(xdp_underlay_->progs.vnet_xdp_underlay);
   }
-  int tc_underlay_fd() const { return bpf_program__fd(tc_underlay_->progs.vnet_tc_underlay); }
+  int tc_tunnel_fd() const { return bpf_program__fd(tc_tunnel_->progs.vnet_tc_tunnel); }
   int tc_endpoint_fd() const { return bpf_program__fd(tc_endpoint_->progs.vnet_tc_endpoint); }
 
  private:
   ProgramSet() = default;
   Config config_;
   XdpUnderlay xdp_underlay_;
-  TcUnderlay tc_underlay_;
+  TcTunnel tc_tunnel_;
   TcEndpoint tc_endpoint_;
 };
 
@@ -354,15 +354,23 @@ Status Datapath::ensure(std::uint32_t ifindex, Hook hook, int prog_fd) {
 }
 
 Status Datapath::ensure_underlay(std::uint32_t ifindex) {
-  // Both hooks are tried even if XDP fails (a foreign XDP program, a driver
-  // without native XDP): tc alone still decapsulates, slower, so traffic
-  // keeps flowing while the failure is reported as the host's error.
+  // If XDP fails (a foreign XDP program, a driver without native XDP), the
+  // VXLAN device and vnet_tc_tunnel still receive and check everything,
+  // slower, so traffic keeps flowing while the failure is reported.
   Status xdp = ensure(ifindex, Hook::kXdp, programs_->xdp_underlay_fd());
-  Status tc = ensure(ifindex, Hook::kTcIngress, programs_->tc_underlay_fd());
-  if (!xdp && !tc) {
-    return Status::error(xdp.message() + "; " + tc.message(), xdp.err());
+  // vnetd before the VXLAN device decapsulated in a tc filter on the
+  // underlay, which would now take unicast away from the device's GRO.
+  if (!underlay_tc_released_.count(ifindex)) {
+    if (auto s = detach_tc_ingress(ifindex); !s) {
+      return xdp ? s : xdp;
+    }
+    underlay_tc_released_.insert(ifindex);
   }
-  return xdp ? tc : xdp;
+  return xdp;
+}
+
+Status Datapath::ensure_tunnel(std::uint32_t ifindex) {
+  return ensure(ifindex, Hook::kTcIngress, programs_->tc_tunnel_fd());
 }
 
 Status Datapath::ensure_endpoint(std::uint32_t ifindex) {
@@ -376,11 +384,15 @@ Status Datapath::release_underlay(std::uint32_t ifindex) {
   return xdp ? tc : xdp;
 }
 
-void Datapath::forget_attachments() { attached_.clear(); }
+void Datapath::forget_attachments() {
+  attached_.clear();
+  underlay_tc_released_.clear();
+}
 
 void Datapath::forget_attachments(std::uint32_t ifindex) {
   attached_.erase(std::make_pair(ifindex, Hook::kXdp));
   attached_.erase(std::make_pair(ifindex, Hook::kTcIngress));
+  underlay_tc_released_.erase(ifindex);
 }
 
 PinnedMap* Datapath::map(const std::string& name) {

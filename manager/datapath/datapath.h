@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -83,8 +84,11 @@ class Datapath {
   // current programs stay loaded (and attached).
   Status reload(const Config& config);
 
-  // Underlay: XDP (driver mode) and tc ingress.
+  // Underlay: XDP (driver mode); a tc filter an older vnetd left there is
+  // removed.
   Status ensure_underlay(std::uint32_t ifindex);
+  // vnetd's VXLAN device (collect_md): tc ingress.
+  Status ensure_tunnel(std::uint32_t ifindex);
   // A local endpoint's host-side interface: tc ingress.
   Status ensure_endpoint(std::uint32_t ifindex);
   // An interface that stopped being the underlay: remove vnet's XDP and tc
@@ -113,6 +117,8 @@ class Datapath {
   std::map<std::string, std::unique_ptr<PinnedMap>> maps_;
   // (ifindex, hook) -> program id we attached or found there.
   std::map<std::pair<std::uint32_t, Hook>, std::uint32_t> attached_;
+  // Underlays already checked for an older vnetd's tc filter.
+  std::set<std::uint32_t> underlay_tc_released_;
 };
 
 }  // namespace vnet::datapath

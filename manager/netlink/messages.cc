@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
+#include <linux/if.h>
 #include <linux/if_arp.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
@@ -78,6 +79,11 @@ constexpr AttrSpec kXdpAttrs[] = {
 };
 constexpr AttrSpec kLinkInfoAttrs[] = {
     {IFLA_INFO_KIND, MNL_TYPE_NUL_STRING, "IFLA_INFO_KIND"},
+    {IFLA_INFO_DATA, MNL_TYPE_NESTED, "IFLA_INFO_DATA"},
+};
+constexpr AttrSpec kVxlanAttrs[] = {
+    {IFLA_VXLAN_COLLECT_METADATA, MNL_TYPE_U8, "IFLA_VXLAN_COLLECT_METADATA"},
+    {IFLA_VXLAN_PORT, MNL_TYPE_U16, "IFLA_VXLAN_PORT"},  // big-endian
 };
 constexpr AttrSpec kRouteAttrs[] = {
     {RTA_OIF, MNL_TYPE_U32, "RTA_OIF"},
@@ -93,6 +99,9 @@ int link_attr_cb(const nlattr* attr, void* data) {
 }
 int link_info_attr_cb(const nlattr* attr, void* data) {
   return collect(attr, static_cast<AttrTable*>(data), kLinkInfoAttrs);
+}
+int vxlan_attr_cb(const nlattr* attr, void* data) {
+  return collect(attr, static_cast<AttrTable*>(data), kVxlanAttrs);
 }
 int xdp_attr_cb(const nlattr* attr, void* data) {
   return collect(attr, static_cast<AttrTable*>(data), kXdpAttrs);
@@ -124,6 +133,62 @@ nlmsghdr* build_link_get(char* buf, std::uint32_t seq, std::uint32_t ifindex,
   if (target_nsid) {
     mnl_attr_put_u32(nlh, IFLA_TARGET_NETNSID, static_cast<std::uint32_t>(*target_nsid));
   }
+  return nlh;
+}
+
+nlmsghdr* build_link_get_by_name(char* buf, std::uint32_t seq, const std::string& name) {
+  nlmsghdr* nlh = put_header(buf, RTM_GETLINK, 0, seq);
+  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifm->ifi_family = AF_UNSPEC;
+  mnl_attr_put_strz(nlh, IFLA_IFNAME, name.c_str());
+  return nlh;
+}
+
+nlmsghdr* build_vxlan_external_new(char* buf, std::uint32_t seq, const std::string& name,
+                                   std::uint16_t port) {
+  nlmsghdr* nlh = put_header(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, seq);
+  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifm->ifi_family = AF_UNSPEC;
+  mnl_attr_put_strz(nlh, IFLA_IFNAME, name.c_str());
+  nlattr* linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+  mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "vxlan");
+  nlattr* data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+  mnl_attr_put_u8(nlh, IFLA_VXLAN_COLLECT_METADATA, 1);
+  mnl_attr_put_u8(nlh, IFLA_VXLAN_LEARNING, 0);
+  mnl_attr_put_u16(nlh, IFLA_VXLAN_PORT, htons(port));
+  mnl_attr_nest_end(nlh, data);
+  mnl_attr_nest_end(nlh, linkinfo);
+  return nlh;
+}
+
+nlmsghdr* build_link_no_ipv6_addr(char* buf, std::uint32_t seq, std::uint32_t ifindex) {
+  nlmsghdr* nlh = put_header(buf, RTM_NEWLINK, 0, seq);
+  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifm->ifi_family = AF_UNSPEC;
+  ifm->ifi_index = static_cast<int>(ifindex);
+  nlattr* af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+  nlattr* inet6 = mnl_attr_nest_start(nlh, AF_INET6);
+  mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+  mnl_attr_nest_end(nlh, inet6);
+  mnl_attr_nest_end(nlh, af);
+  return nlh;
+}
+
+nlmsghdr* build_link_set_up(char* buf, std::uint32_t seq, std::uint32_t ifindex) {
+  nlmsghdr* nlh = put_header(buf, RTM_NEWLINK, 0, seq);
+  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifm->ifi_family = AF_UNSPEC;
+  ifm->ifi_index = static_cast<int>(ifindex);
+  ifm->ifi_flags = IFF_UP;
+  ifm->ifi_change = IFF_UP;
+  return nlh;
+}
+
+nlmsghdr* build_link_del(char* buf, std::uint32_t seq, std::uint32_t ifindex) {
+  nlmsghdr* nlh = put_header(buf, RTM_DELLINK, 0, seq);
+  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifm->ifi_family = AF_UNSPEC;
+  ifm->ifi_index = static_cast<int>(ifindex);
   return nlh;
 }
 
@@ -202,6 +267,18 @@ Result<LinkInfo> parse_link(const nlmsghdr* nlh) {
     }
     if (info.tb[IFLA_INFO_KIND] != nullptr) {
       link.kind = mnl_attr_get_str(info.tb[IFLA_INFO_KIND]);
+    }
+    if (link.kind == "vxlan" && info.tb[IFLA_INFO_DATA] != nullptr) {
+      AttrTable vx;
+      if (mnl_attr_parse_nested(info.tb[IFLA_INFO_DATA], vxlan_attr_cb, &vx) < 0) {
+        return bad_attr(("link " + link.name).c_str(), vx.bad ? vx.bad : "IFLA_INFO_DATA");
+      }
+      if (vx.tb[IFLA_VXLAN_COLLECT_METADATA] != nullptr) {
+        link.vxlan_external = mnl_attr_get_u8(vx.tb[IFLA_VXLAN_COLLECT_METADATA]) != 0;
+      }
+      if (vx.tb[IFLA_VXLAN_PORT] != nullptr) {
+        link.vxlan_port = ntohs(mnl_attr_get_u16(vx.tb[IFLA_VXLAN_PORT]));
+      }
     }
   }
   if (t.tb[IFLA_LINK] != nullptr) {

@@ -39,6 +39,9 @@ struct LinkInfo {
   // IFLA_TARGET_NETNSID in a reply to build_link_get with a target: the
   // kernel echoes it, which proves it answered about that netns.
   std::optional<std::int32_t> target_netnsid;
+  // kind "vxlan": IFLA_VXLAN_COLLECT_METADATA ("external") and the UDP port.
+  bool vxlan_external = false;
+  std::uint16_t vxlan_port = 0;
   bool operator==(const LinkInfo&) const = default;
 };
 
@@ -81,6 +84,23 @@ nlmsghdr* build_neigh_dump(char* buf, std::uint32_t seq);
 // kernel clears NUD_PERMANENT on an entry it is sent for: callers skip
 // permanent/noarp entries.
 nlmsghdr* build_neigh_use(char* buf, std::uint32_t seq, std::uint32_t ifindex, Ipv4 addr);
+
+// RTM_GETLINK for one interface by name (the reply as for build_link_get).
+nlmsghdr* build_link_get_by_name(char* buf, std::uint32_t seq, const std::string& name);
+// RTM_NEWLINK creating (NLM_F_EXCL) a VXLAN device in external mode
+// (collect_md: any VNI, the tunnel key in skb metadata) on UDP `port`,
+// learning off, down: `ip link add NAME type vxlan external dstport PORT
+// nolearning`.
+nlmsghdr* build_vxlan_external_new(char* buf, std::uint32_t seq, const std::string& name,
+                                   std::uint16_t port);
+// RTM_NEWLINK with IFLA_INET6_ADDR_GEN_MODE none (`ip link set DEV
+// addrgenmode none`): no IPv6 link-local address when it goes up. The
+// kernel refuses this in the request that creates the device.
+nlmsghdr* build_link_no_ipv6_addr(char* buf, std::uint32_t seq, std::uint32_t ifindex);
+// RTM_NEWLINK setting IFF_UP on an existing interface.
+nlmsghdr* build_link_set_up(char* buf, std::uint32_t seq, std::uint32_t ifindex);
+// RTM_DELLINK of one interface.
+nlmsghdr* build_link_del(char* buf, std::uint32_t seq, std::uint32_t ifindex);
 
 // RTM_NEWLINK / RTM_DELLINK. Fails on a short header, a malformed attribute
 // (IFLA_XDP's nested ones included) or a missing IFLA_IFNAME.

@@ -32,6 +32,7 @@ constexpr ReasonName kReasons[] = {
     {VNET_DROP_NOT_LOCAL, "not_local"},
     {VNET_DROP_HAIRPIN, "hairpin"},
     {VNET_DROP_FLOOD_LIMIT, "flood_limit"},
+    {VNET_DROP_NOT_OUR_VTEP, "not_our_vtep"},
     {VNET_DROP_ERROR, "error"},
 };
 

@@ -18,9 +18,10 @@
 #include "xdp_underlay.skel.h"
 #define VT_HAVE_XDP_UNDERLAY 1
 #endif
-#if __has_include("tc_underlay.skel.h")
-#include "tc_underlay.skel.h"
-#define VT_HAVE_TC_UNDERLAY 1
+#if __has_include("tc_tunnel.skel.h")
+#include "tc_tunnel.skel.h"
+#include "test_tunnel_shim.skel.h"
+#define VT_HAVE_TC_TUNNEL 1
 #endif
 #if __has_include("tc_endpoint.skel.h")
 #include "tc_endpoint.skel.h"
@@ -40,6 +41,10 @@ struct ProgState {
 };
 ProgState g_prog[3];
 MapFds g_maps;
+#ifdef VT_HAVE_TC_TUNNEL
+test_tunnel_shim* g_shim = nullptr;
+#endif
+TunnelMeta g_tunnel_meta;
 bool g_loaded = false;
 std::string g_libbpf_log;
 
@@ -246,14 +251,38 @@ void put_ep_stats_zero(std::uint32_t ep) {
   update(g_maps.ep_stats, &k, zero.data(), "vnet_ep_stats");
 }
 
+#ifdef VT_HAVE_TC_TUNNEL
+// The shim is loaded next to vnet_tc_tunnel and tail-calls it; a failure
+// marks vnet_tc_tunnel unavailable (its tests fail with the reason).
+void load_tunnel_shim(ProgState& tunnel) {
+  if (tunnel.fd < 0) {
+    return;
+  }
+  g_shim = test_tunnel_shim__open_and_load();
+  if (g_shim == nullptr) {
+    tunnel.error = std::string("test_tunnel_shim: ") + std::strerror(errno) + "\n" + tail(g_libbpf_log);
+    tunnel.fd = -1;
+    return;
+  }
+  __u32 slot = 0;
+  int target = tunnel.fd;
+  if (bpf_map_update_elem(bpf_map__fd(g_shim->maps.shim_target), &slot, &target, BPF_ANY) != 0) {
+    tunnel.error = std::string("shim_target: ") + std::strerror(errno);
+    tunnel.fd = -1;
+  }
+}
+#endif
+
 }  // namespace
+
+void set_tunnel_meta(const TunnelMeta& meta) { g_tunnel_meta = meta; }
 
 const char* prog_name(Prog p) {
   switch (p) {
     case Prog::kXdpUnderlay:
       return "vnet_xdp_underlay";
-    case Prog::kTcUnderlay:
-      return "vnet_tc_underlay";
+    case Prog::kTcTunnel:
+      return "vnet_tc_tunnel";
     case Prog::kTcEndpoint:
       return "vnet_tc_endpoint";
   }
@@ -290,7 +319,8 @@ std::string drop_name(int r) {
                                 "SPOOF_IP",      "SPOOF_ARP",      "ETHERTYPE",      "UNKNOWN_UNICAST",
                                 "UNKNOWN_VTEP",  "UNKNOWN_VNI",    "FOREIGN_SOURCE", "VXLAN_FLAGS",
                                 "OUTER_FRAGMENT", "FRAG_NEEDED",   "TOO_BIG",        "NO_ROUTE_VTEP",
-                                "NOT_LOCAL",     "HAIRPIN",        "FLOOD_LIMIT",    "ERROR"};
+                                "NOT_LOCAL",     "HAIRPIN",        "FLOOD_LIMIT",    "NOT_OUR_VTEP",
+                                "ERROR"};
   static_assert(sizeof(names) / sizeof(names[0]) == VNET_DROP_MAX);
   return r >= 0 && r < VNET_DROP_MAX ? names[r] : "reason#" + std::to_string(r);
 }
@@ -306,8 +336,9 @@ bool programs_load(std::string* err) {
 #ifdef VT_HAVE_XDP_UNDERLAY
   VT_LOAD(xdp_underlay, 0);
 #endif
-#ifdef VT_HAVE_TC_UNDERLAY
-  VT_LOAD(tc_underlay, 1);
+#ifdef VT_HAVE_TC_TUNNEL
+  VT_LOAD(tc_tunnel, 1);
+  load_tunnel_shim(g_prog[1]);
 #endif
 #ifdef VT_HAVE_TC_ENDPOINT
   VT_LOAD(tc_endpoint, 2);
@@ -358,6 +389,12 @@ bool program_available(Prog p, std::string* why) {
 }
 
 void programs_unload() {
+#ifdef VT_HAVE_TC_TUNNEL
+  if (g_shim != nullptr) {
+    test_tunnel_shim__destroy(g_shim);
+    g_shim = nullptr;
+  }
+#endif
   for (auto& p : g_prog) {
     if (p.destroy) {
       p.destroy();
@@ -466,6 +503,17 @@ void install_topology() {
 RunResult run_prog(Prog p, const Bytes& in, const std::string& ifname) {
   RunResult r;
   int fd = g_prog[static_cast<int>(p)].fd;
+#ifdef VT_HAVE_TC_TUNNEL
+  if (p == Prog::kTcTunnel && g_tunnel_meta.present) {
+    // Swapped: the shim sets transmit metadata, the program reads receive.
+    bpf_tunnel_key& k = g_shim->bss->shim_key;
+    k = bpf_tunnel_key{};
+    k.tunnel_id = g_tunnel_meta.vni;
+    k.remote_ipv4 = g_tunnel_meta.local;
+    k.local_ipv4 = g_tunnel_meta.remote;
+    fd = bpf_program__fd(g_shim->progs.tunnel_shim);
+  }
+#endif
   std::vector<std::uint8_t> out(65536);
   bpf_test_run_opts o{};
   o.sz = sizeof o;
@@ -749,7 +797,7 @@ void Datapath::SetUpTestSuite() {
 void Datapath::SetUp() {
   bool any = false;
   std::string why;
-  for (Prog p : {Prog::kXdpUnderlay, Prog::kTcUnderlay, Prog::kTcEndpoint}) {
+  for (Prog p : {Prog::kXdpUnderlay, Prog::kTcTunnel, Prog::kTcEndpoint}) {
     any |= program_available(p, &why);
   }
   if (!any) {

@@ -1,4 +1,5 @@
-// The three vnet programs loaded once with a shared pin root, the topology of
+// The three vnet programs loaded once with a shared pin root (plus the test
+// shim that gives vnet_tc_tunnel its tunnel metadata), the topology of
 // lab.h written into their maps through the abi.h structs, one-shot
 // BPF_PROG_TEST_RUN, map snapshots and the generic expectation checker every
 // fixture table goes through.
@@ -18,7 +19,7 @@
 
 namespace vt {
 
-enum class Prog { kXdpUnderlay, kTcUnderlay, kTcEndpoint };
+enum class Prog { kXdpUnderlay, kTcTunnel, kTcEndpoint };
 const char* prog_name(Prog p);
 
 // Verdicts (uapi values, spelled out so a reader needs no header).
@@ -53,6 +54,18 @@ struct RunResult {
   Bytes out;
 };
 RunResult run_prog(Prog p, const Bytes& in, const std::string& ifname);
+
+// What the kernel's VXLAN device attaches to a frame it decapsulated, as
+// vnet_tc_tunnel reads it (bpf_skb_get_tunnel_key). run_prog(kTcTunnel)
+// runs the program through tests/bpf/tunnel_shim.bpf.c with this metadata;
+// present = false runs it bare (no metadata at all).
+struct TunnelMeta {
+  bool present = true;
+  std::uint32_t remote = 0;  // outer source: the sending VTEP (host order)
+  std::uint32_t local = 0;   // outer destination (host order)
+  std::uint32_t vni = 0;
+};
+void set_tunnel_meta(const TunnelMeta& meta);
 
 struct Snapshot {
   std::map<std::string, std::map<Bytes, Bytes>> config;  // config maps: key -> value

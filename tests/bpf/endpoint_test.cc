@@ -456,7 +456,7 @@ TEST_F(Encap, CountersAccumulatePerEndpoint) {
 TEST_F(Datapath, AllMapsPinnedByAbiName) {
   bool any = false;
   std::string why;
-  for (Prog p : {Prog::kXdpUnderlay, Prog::kTcUnderlay, Prog::kTcEndpoint}) {
+  for (Prog p : {Prog::kXdpUnderlay, Prog::kTcTunnel, Prog::kTcEndpoint}) {
     any |= program_available(p, &why);
   }
   if (!any) {

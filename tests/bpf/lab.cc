@@ -177,6 +177,9 @@ bool lab_setup(std::string* err) {
       "ip link add t2vm2-h type veth peer name t2vm2-c",
       "ip link set vm5-t address 02:ee:00:00:05:05 up",
       "ip link set ul1 promisc on",
+      // What vnetd creates: vnet_tc_tunnel's device (its tests run there).
+      "ip link add vnet-vxlan type vxlan external dstport 4789 nolearning",
+      "ip link set vnet-vxlan up",
   };
   for (const auto& c : cmds) {
     if (!sh(c, err)) {

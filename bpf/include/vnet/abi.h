@@ -17,7 +17,7 @@
 #include <linux/types.h>
 #endif
 
-#define VNET_ABI_VERSION 3 /* 2 had non-preallocated hash maps */
+#define VNET_ABI_VERSION 4 /* 3 lacked VNET_DROP_NOT_OUR_VTEP; 2 had non-preallocated hash maps */
 
 #define VNET_ETH_ALEN 6
 /* outer Ethernet + IPv4 (no options) + UDP + VXLAN */
@@ -168,6 +168,7 @@ enum vnet_drop_reason {
 	VNET_DROP_NOT_LOCAL,         /* decapsulated frame for a MAC not on this host */
 	VNET_DROP_HAIRPIN,           /* destination is the sending port itself */
 	VNET_DROP_FLOOD_LIMIT,       /* replication list longer than the datapath bound */
+	VNET_DROP_NOT_OUR_VTEP,      /* VXLAN to a local address that is not our VTEP */
 	VNET_DROP_ERROR,             /* a helper failed (adjust_room, redirect, ...) */
 	VNET_DROP_MAX,
 };

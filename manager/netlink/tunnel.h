@@ -1,0 +1,33 @@
+#pragma once
+// vnetd's VXLAN device: a kernel `vxlan` in external (collect_md) mode on
+// the topology's vxlan_port, named kTunnelDevice. vnet_xdp_underlay passes
+// it everything it does not deliver itself; the device's UDP socket lets
+// the underlay's GRO merge the segments of an inner TCP flow before
+// decapsulation, and vnet_tc_tunnel on its ingress checks and delivers
+// (docs/architecture.md, "Receive"). Like the programs it carries, the
+// device outlives vnetd: a restart adopts it, so traffic never stops.
+
+#include <cstdint>
+#include <string>
+
+#include "netlink/messages.h"
+#include "util/result.h"
+
+namespace vnet::netlink {
+
+inline constexpr const char* kTunnelDevice = "vnet-vxlan";
+
+// What to do about the device given what the link table shows.
+enum class TunnelAction {
+  kNone,      // exists as wanted
+  kSetUp,     // exists as wanted but is down
+  kCreate,    // missing
+  kRecreate,  // exists with another port or mode (or is not a VXLAN device)
+};
+TunnelAction plan_tunnel(const LinkInfo* existing, std::uint16_t port);
+
+// Makes the device exist as wanted; returns its ifindex. `existing` is the
+// link table's entry for kTunnelDevice (nullptr when absent).
+Result<std::uint32_t> ensure_tunnel_device(const LinkInfo* existing, std::uint16_t port);
+
+}  // namespace vnet::netlink
