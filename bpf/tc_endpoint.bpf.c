@@ -23,10 +23,19 @@
 #include "lib/parsing.h"
 #include "lib/stats.h"
 
-/* Headers the endpoint path reads directly: Ethernet + IPv4 with options. */
-#define ENDPOINT_PULL_LEN (ETH_HLEN + 60)
+/*
+ * Headers the endpoint path reads directly: Ethernet, IPv4 with options and
+ * the L4 ports (the flow hash).
+ */
+#define ENDPOINT_PULL_LEN (ETH_HLEN + 60 + 4)
 
-static __always_inline int port_src_allowed(__u32 ifindex, __be32 ip_be)
+/*
+ * May the port send from ip_be? Its own address (vnet_port.ip_be) is
+ * answered without the LPM trie, whose lookup costs several hash lookups:
+ * the trie holds it too, so the answer is the same.
+ */
+static __always_inline int port_src_allowed(const struct vnet_port *port,
+					    __u32 ifindex, __be32 ip_be)
 {
 	struct vnet_port_src_key key = {
 		.prefixlen = 64,
@@ -34,7 +43,41 @@ static __always_inline int port_src_allowed(__u32 ifindex, __be32 ip_be)
 		.ip_be = ip_be,
 	};
 
+	if (ip_be == port->ip_be)
+		return 1;
 	return bpf_map_lookup_elem(&vnet_port_src, &key) != NULL;
+}
+
+/* murmur3's finaliser: every input bit reaches every output bit. */
+static __always_inline __u32 hash_mix(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
+
+/*
+ * The inner flow's hash for the outer UDP source port (RFC 7348: entropy
+ * for ECMP in the underlay). Addresses, protocol and, for TCP/UDP that is
+ * not a fragment, the ports: all fragments of a datagram hash alike. Our
+ * own instead of bpf_get_hash_recalc(): a VM's packets arrive without a
+ * hash, and the flow dissector the helper runs costs more than the rest of
+ * the encapsulation.
+ */
+static __always_inline __u32 flow_hash_ipv4(const struct iphdr *iph,
+					    void *data_end)
+{
+	__u32 h = hash_mix(iph->saddr ^ hash_mix(iph->daddr ^ iph->protocol));
+	__be32 *ports = (void *)iph + iph->ihl * 4;
+
+	if ((iph->protocol == IPPROTO_TCP || iph->protocol == IPPROTO_UDP) &&
+	    !(iph->frag_off & (IP_MF_BE | IP_OFFSET_BE)) &&
+	    (void *)(ports + 1) <= data_end)
+		h = hash_mix(h ^ *ports);
+	return h;
 }
 
 static __always_inline int endpoint_encap(struct __sk_buff *skb,
@@ -58,7 +101,6 @@ static __always_inline int endpoint_encap(struct __sk_buff *skb,
 			stats_drop(VNET_DROP_FRAG_NEEDED, tx->ep_id);
 		return ret;
 	}
-	tx->hash = bpf_get_hash_recalc(skb);
 	ret = encap_push(skb, tx, vtep_be, &ip);
 	if (ret < 0)
 		return ret;
@@ -127,7 +169,7 @@ static __always_inline int endpoint_handle(struct __sk_buff *skb,
 			return VNET_DROP(VNET_DROP_MALFORMED);
 		if (!mac_eq(arp->sha, port->mac))
 			return VNET_DROP(VNET_DROP_SPOOF_ARP);
-		if (arp->spa && !port_src_allowed(ifindex, arp->spa))
+		if (arp->spa && !port_src_allowed(port, ifindex, arp->spa))
 			return VNET_DROP(VNET_DROP_SPOOF_ARP);
 		n = arp_answer_lookup(tx.vni, arp);
 		if (n) {
@@ -148,9 +190,10 @@ static __always_inline int endpoint_handle(struct __sk_buff *skb,
 		if (bpf_ntohs(iph->tot_len) < ip_hlen ||
 		    bpf_ntohs(iph->tot_len) > skb->len - ETH_HLEN)
 			return VNET_DROP(VNET_DROP_MALFORMED);
-		if (!port_src_allowed(ifindex, iph->saddr))
+		if (!port_src_allowed(port, ifindex, iph->saddr))
 			return VNET_DROP(VNET_DROP_SPOOF_IP);
 		tx.ipv4 = 1;
+		tx.hash = flow_hash_ipv4(iph, data_end);
 		tx.tos = iph->tos & ~0x3; /* DSCP; ECN is not copied */
 		df = !!(iph->frag_off & IP_DF_BE);
 	} else {

@@ -63,9 +63,29 @@ static __always_inline int remote_src_allowed(__u32 vni, __be32 vtep_be,
 }
 
 /*
+ * Why a frame whose inner source MAC has no fdb entry behind its VTEP, or
+ * that is truncated (`otherwise`), is dropped: an unknown VTEP or VNI comes
+ * first (steps 3 before 4). The slow path of vxlan_rx_inner().
+ */
+static __always_inline int vxlan_rx_reject(const struct vnet_rx *rx,
+					   int otherwise)
+{
+	if (!bpf_map_lookup_elem(&vnet_vteps, &rx->vtep_be))
+		return VNET_DROP(VNET_DROP_UNKNOWN_VTEP);
+	if (!bpf_map_lookup_elem(&vnet_networks, &rx->vni))
+		return VNET_DROP(VNET_DROP_UNKNOWN_VNI);
+	return otherwise;
+}
+
+/*
  * Steps 3-5 for a frame whose VTEP (rx->vtep_be) and VNI (rx->vni) are known
  * from its outer headers: vxlan_rx_parse() on the wire, the tunnel metadata
  * on vnet_tc_tunnel. nh points at the inner Ethernet header.
+ *
+ * Steps 3 and 4 share one lookup on the fast path: an fdb entry (vni, inner
+ * source MAC) naming the outer source as its VTEP exists only for a VNI
+ * present on this host and a VTEP of the topology, so it proves both; the
+ * VTEP and VNI maps are read only to name the reason for a drop.
  */
 static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 					  void *data_end, struct vnet_rx *rx)
@@ -75,25 +95,25 @@ static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 	__be32 inner_src;
 	int bad;
 
-	/* 3. Known VTEP, known VNI. */
-	if (!bpf_map_lookup_elem(&vnet_vteps, &rx->vtep_be))
-		return VNET_DROP(VNET_DROP_UNKNOWN_VTEP);
-	rx->net = bpf_map_lookup_elem(&vnet_networks, &rx->vni);
-	if (!rx->net)
-		return VNET_DROP(VNET_DROP_UNKNOWN_VNI);
-
-	/* 4. Inner frame: source behind that VTEP. */
+	/* 3-4. Known VTEP and VNI, inner source MAC behind that VTEP. */
 	ieth = parse_ethhdr(nh, data_end);
-	if (!ieth)
-		goto trunc_drop;
-	rx->have_inner = 1;
+	if (!ieth) {
+		rx->truncated = 1;
+		return vxlan_rx_reject(rx, VNET_DROP(VNET_DROP_MALFORMED));
+	}
 	rx->dst_key.vni = rx->vni;
 	rx->dst_key.pad = 0;
 	mac_copy(rx->dst_key.mac, ieth->h_source);
 	src = bpf_map_lookup_elem(&vnet_fdb, &rx->dst_key);
 	mac_copy(rx->dst_key.mac, ieth->h_dest);
-	if (!src || src->vtep_be != rx->vtep_be)
-		return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
+	if (!src || src->vtep_be != rx->vtep_be) {
+		int ret = vxlan_rx_reject(rx, VNET_DROP(VNET_DROP_FOREIGN_SOURCE));
+
+		/* Only a frame of a known VNI is charged to its destination. */
+		rx->have_inner = ret == VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
+		return ret;
+	}
+	rx->have_inner = 1;
 
 	if (ieth->h_proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *iiph = parse_iphdr(nh, data_end, &bad);
@@ -124,8 +144,12 @@ static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 		return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
 
 	/* 5. Where the destination lives. */
-	if (mac_is_multicast(rx->dst_key.mac))
+	if (mac_is_multicast(rx->dst_key.mac)) {
+		rx->net = bpf_map_lookup_elem(&vnet_networks, &rx->vni);
+		if (!rx->net)
+			return VNET_DROP(VNET_DROP_UNKNOWN_VNI);
 		return VNET_RX_BUM;
+	}
 	rx->dst = bpf_map_lookup_elem(&vnet_fdb, &rx->dst_key);
 	if (!rx->dst)
 		return VNET_DROP(VNET_DROP_UNKNOWN_UNICAST);
