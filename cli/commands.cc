@@ -225,13 +225,11 @@ int cmd_apply(const Globals& globals, const ApplyOptions& options) {
     return kExitFailure;
   }
   if (options.dry_run) {
-    auto current = store->load();
+    const auto current = load_desired_or_report(*store);
     if (!current) {
-      print_error("cannot read the desired state: " + current.status().message());
       return kExitFailure;
     }
-    const topology::Topology empty;
-    const auto changes = diff_topologies(*current ? (*current)->topology : empty, *topo);
+    const auto changes = diff_topologies(current->topology(), *topo);
     print_changes(changes);
     if (changes.empty()) {
       std::cout << "no changes\n";
@@ -263,13 +261,11 @@ int cmd_diff(const Globals& globals, const std::vector<std::string>& files) {
   if (!store) {
     return kExitUsage;
   }
-  auto current = store->load();
+  const auto current = load_desired_or_report(*store);
   if (!current) {
-    print_error("cannot read the desired state: " + current.status().message());
     return kExitUsage;
   }
-  const topology::Topology empty;
-  const auto changes = diff_topologies(*current ? (*current)->topology : empty, *topo);
+  const auto changes = diff_topologies(current->topology(), *topo);
   print_changes(changes);
   return changes.empty() ? kExitOk : kExitFailure;
 }
@@ -314,16 +310,15 @@ int cmd_delete(const Globals& globals, const DeleteOptions& options) {
   if (!store) {
     return kExitFailure;
   }
-  auto current = store->load();
+  const auto current = load_desired_or_report(*store);
   if (!current) {
-    print_error("cannot read the desired state: " + current.status().message());
     return kExitFailure;
   }
-  if (!*current) {
+  if (!current->stored) {
     print_error("nothing applied yet: nothing to delete");
     return kExitFailure;
   }
-  const topology::Topology& before = (*current)->topology;
+  const topology::Topology& before = current->topology();
   topology::Topology after = before;
   const std::vector<ObjectRef> missing = remove_objects(after, refs);
   for (const ObjectRef& ref : missing) {
@@ -360,7 +355,7 @@ int cmd_delete(const Globals& globals, const DeleteOptions& options) {
   }
   // Only on top of the generation this was computed from: a concurrent
   // apply must not be undone by "its predecessor minus these objects".
-  auto stored = store->commit_if(after, (*current)->generation);
+  auto stored = store->commit_if(after, current->stored->generation);
   if (!stored) {
     print_error("cannot store the desired state: " + stored.status().message() +
                 (stored.status().err() == ESTALE ? "; nothing deleted, run delete again" : ""));

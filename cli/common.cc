@@ -119,6 +119,20 @@ std::unique_ptr<store::Store> open_store_or_report(const Globals& globals) {
   return std::move(*opened);
 }
 
+const topology::Topology& Desired::topology() const {
+  static const topology::Topology kEmpty;
+  return stored ? stored->topology : kEmpty;
+}
+
+std::optional<Desired> load_desired_or_report(store::Store& store) {
+  auto loaded = store.load();
+  if (!loaded) {
+    print_error("cannot read the desired state: " + loaded.status().message());
+    return std::nullopt;
+  }
+  return Desired{std::move(*loaded)};
+}
+
 std::int64_t now_unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())

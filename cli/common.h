@@ -44,6 +44,15 @@ std::optional<topology::Topology> load_topology(const std::vector<std::string>& 
 // Opens the store named by --store / VNET_STORE; prints why on failure.
 std::unique_ptr<store::Store> open_store_or_report(const Globals& globals);
 
+// The desired state as the store holds it.
+struct Desired {
+  std::optional<store::StoredState> stored;  // nullopt: nothing applied yet
+  // The stored topology, or an empty one when nothing was applied.
+  const topology::Topology& topology() const;
+};
+// Reads the desired state; prints why and returns nullopt when it cannot.
+std::optional<Desired> load_desired_or_report(store::Store& store);
+
 // Wall-clock milliseconds, the clock of HostStatus::heartbeat_unix_ms.
 std::int64_t now_unix_ms();
 

@@ -63,16 +63,14 @@ int cmd_get(const Globals& globals, const GetOptions& options) {
   if (!store) {
     return kExitFailure;
   }
-  auto current = store->load();
+  const auto current = load_desired_or_report(*store);
   if (!current) {
-    print_error("cannot read the desired state: " + current.status().message());
     return kExitFailure;
   }
-  const topology::Topology empty;
-  if (!*current) {
+  if (!current->stored) {
     print_error("nothing applied yet in " + globals.store_url);
   }
-  const topology::Topology& topo = *current ? (*current)->topology : empty;
+  const topology::Topology& topo = current->topology();
 
   const auto not_found = [&] {
     print_error(std::string(kind_name(*kind)) + " " + *options.name + " not found");
@@ -113,9 +111,8 @@ int cmd_status(const Globals& globals, output::Format format) {
   if (!store) {
     return kExitFailure;
   }
-  auto current = store->load();
+  const auto current = load_desired_or_report(*store);
   if (!current) {
-    print_error("cannot read the desired state: " + current.status().message());
     return kExitFailure;
   }
   auto statuses = store->statuses();
@@ -123,7 +120,7 @@ int cmd_status(const Globals& globals, output::Format format) {
     print_error("cannot read host statuses: " + statuses.status().message());
     return kExitFailure;
   }
-  if (!*current) {
+  if (!current->stored) {
     print_error("nothing applied yet in " + globals.store_url);
   }
   std::unordered_map<std::string, const store::HostStatus*> by_host;
@@ -134,11 +131,11 @@ int cmd_status(const Globals& globals, output::Format format) {
 
   Value doc = Value::map();
   doc.set("desired_generation",
-          *current ? Value::integer(static_cast<std::int64_t>((*current)->generation)) : Value());
+          current->stored ? Value::integer(static_cast<std::int64_t>(current->stored->generation)) : Value());
   Value& hosts = doc.set("hosts", Value::list());
   Value rows = Value::list();
-  if (*current) {
-    for (const topology::Host& h : (*current)->topology.hosts) {
+  if (current->stored) {
+    for (const topology::Host& h : current->topology().hosts) {
       const auto it = by_host.find(h.name);
       const store::HostStatus* s = it == by_host.end() ? nullptr : it->second;
       // No status, or a heartbeat older than the liveness timeout: whatever
@@ -179,7 +176,7 @@ int cmd_status(const Globals& globals, output::Format format) {
     return kExitOk;
   }
   std::cout << "desired generation: "
-            << (*current ? std::to_string((*current)->generation) : std::string("none")) << "\n"
+            << (current->stored ? std::to_string(current->stored->generation) : std::string("none")) << "\n"
             << output::to_table(rows, {{"name", "generation", "state", "heartbeat", "errors"}});
   return kExitOk;
 }
