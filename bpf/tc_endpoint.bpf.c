@@ -5,7 +5,9 @@
  * stack. Anti-spoofing (MAC, ARP sender, IPv4 source), ARP answered in
  * place from vnet_neigh, then by destination MAC: flood (local clones, one
  * encapsulation cloned per remote VTEP), a local port (redirect), a remote
- * VTEP (VXLAN encapsulation, MTU check, ICMP frag-needed) or a drop.
+ * VTEP (VXLAN encapsulation, MTU check, ICMP frag-needed), a router
+ * interface (distributed routing: routed here, then delivered or
+ * encapsulated with the destination network's VNI) or a drop.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -105,6 +107,129 @@ static __always_inline int endpoint_encap(struct __sk_buff *skb,
 	if (ret < 0)
 		return ret;
 	return encap_xmit(skb, tx, vtep_be);
+}
+
+/* A frame to a local port: the VM's namespace directly when it is a veth. */
+static __always_inline int endpoint_deliver_local(const struct vnet_tx *tx,
+						  const struct vnet_fdb_entry *dst)
+{
+	stats_tx(tx->ep_id, tx->len);
+	stats_rx(dst->endpoint_id, tx->len);
+	if (tx->ipv4 && (dst->port_flags & VNET_PORT_F_PEER))
+		return bpf_redirect_peer(dst->ifindex, 0);
+	return bpf_redirect(dst->ifindex, 0);
+}
+
+/* A router's ICMP error back to the sender, rate-limited; `reason` is counted. */
+static __always_inline int router_error(struct __sk_buff *skb, __u32 ip_hlen,
+					__u8 type, __u8 code,
+					const struct vnet_router_iface *rif,
+					__u32 ep_id, int reason)
+{
+	__be32 from = rif->ip_be;
+	int ret;
+
+	if (!icmp_rate_allow())
+		return VNET_DROP(reason);
+	ret = icmp_send_error(skb, ip_hlen, type, code, from, 0);
+	if (ret >= 0)
+		stats_drop(reason, ep_id);
+	return ret;
+}
+
+/*
+ * Distributed routing of an IPv4 packet the endpoint sent to a router
+ * interface's MAC: longest prefix in that router's routes, TTL, next hop's
+ * MAC from vnet_neigh, then the egress network's fdb. The packet leaves
+ * with TTL - 1 (checksum updated incrementally), the router's MAC on the
+ * egress network as source and the next hop's as destination, and crosses
+ * the underlay once, with the egress network's VNI.
+ */
+static __always_inline int endpoint_route(struct __sk_buff *skb,
+					  struct vnet_tx *tx,
+					  const struct vnet_router_iface *rif,
+					  int df, __u32 ip_hlen)
+{
+	const struct vnet_fdb_entry *dst;
+	const struct vnet_neigh_entry *n;
+	struct vnet_route_key rkey;
+	const struct vnet_route *rt;
+	struct vnet_neigh_key nkey;
+	struct vnet_fdb_key fkey;
+	void *data, *data_end;
+	struct ethhdr *eth;
+	struct iphdr *iph;
+	__be16 old_word, new_word;
+	__u32 id = rif->router_id;
+
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	iph = data + ETH_HLEN;
+	if ((void *)(iph + 1) > data_end)
+		return VNET_DROP(VNET_DROP_MALFORMED);
+
+	/* The router's own address: it answers ping, nothing else. */
+	if (iph->daddr == rif->ip_be) {
+		struct icmp_echo_hdr *icmp = (void *)iph + ip_hlen;
+		int ret;
+
+		if (iph->protocol != IPPROTO_ICMP ||
+		    (iph->frag_off & (IP_MF_BE | IP_OFFSET_BE)) ||
+		    (void *)(icmp + 1) > data_end || icmp->type != ICMP_ECHO)
+			return VNET_DROP(VNET_DROP_ROUTER_LOCAL);
+		ret = icmp_echo_reply_in_place(skb, ip_hlen);
+		if (ret < 0)
+			return ret;
+		stats_tx(tx->ep_id, tx->len);
+		stats_rx(tx->ep_id, tx->len);
+		return bpf_redirect(skb->ifindex, 0);
+	}
+
+	rkey.prefixlen = 64;
+	rkey.router_id = id;
+	rkey.ip_be = iph->daddr;
+	rt = bpf_map_lookup_elem(&vnet_routes, &rkey);
+	if (!rt)
+		return router_error(skb, ip_hlen, ICMP_DEST_UNREACH, ICMP_NET_UNREACH,
+				    rif, tx->ep_id, VNET_DROP_NO_ROUTE);
+	if (iph->ttl <= 1)
+		return router_error(skb, ip_hlen, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL,
+				    rif, tx->ep_id, VNET_DROP_TTL_EXCEEDED);
+	nkey.vni = rt->vni;
+	nkey.ip_be = rt->nh_ip_be ? rt->nh_ip_be : iph->daddr;
+	n = bpf_map_lookup_elem(&vnet_neigh, &nkey);
+	if (!n)
+		return router_error(skb, ip_hlen, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH,
+				    rif, tx->ep_id, VNET_DROP_HOST_UNREACHABLE);
+	fkey.vni = rt->vni;
+	fkey.pad = 0;
+	mac_copy(fkey.mac, n->mac);
+	dst = bpf_map_lookup_elem(&vnet_fdb, &fkey);
+	if (!dst || (!dst->ifindex && !dst->vtep_be))
+		return router_error(skb, ip_hlen, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH,
+				    rif, tx->ep_id, VNET_DROP_HOST_UNREACHABLE);
+
+	/* TTL - 1: the TTL and protocol bytes are one checksum word. */
+	old_word = *(__be16 *)&iph->ttl;
+	new_word = old_word;
+	((__u8 *)&new_word)[0] -= 1;
+	eth = data;
+	mac_copy(eth->h_dest, n->mac);
+	mac_copy(eth->h_source, rt->smac);
+	tx->vni = rt->vni;
+	if (bpf_l3_csum_replace(skb, ETH_HLEN + __builtin_offsetof(struct iphdr, check),
+				old_word, new_word, 2))
+		return VNET_DROP(VNET_DROP_ERROR);
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	iph = data + ETH_HLEN;
+	if ((void *)(iph + 1) > data_end)
+		return VNET_DROP(VNET_DROP_ERROR);
+	iph->ttl -= 1;
+
+	if (dst->ifindex)
+		return endpoint_deliver_local(tx, dst);
+	return endpoint_encap(skb, tx, dst->vtep_be, df, ip_hlen);
 }
 
 static __always_inline int endpoint_flood(struct __sk_buff *skb,
@@ -207,16 +332,18 @@ static __always_inline int endpoint_handle(struct __sk_buff *skb,
 	key.pad = 0;
 	mac_copy(key.mac, eth->h_dest);
 	dst = bpf_map_lookup_elem(&vnet_fdb, &key);
-	if (!dst)
+	if (!dst) {
+		const struct vnet_router_iface *rif;
+
+		rif = bpf_map_lookup_elem(&vnet_rtr_ifaces, &key);
+		if (rif && tx.ipv4)
+			return endpoint_route(skb, &tx, rif, df, ip_hlen);
 		return VNET_DROP(VNET_DROP_UNKNOWN_UNICAST);
+	}
 	if (dst->ifindex) {
 		if (dst->ifindex == ifindex)
 			return VNET_DROP(VNET_DROP_HAIRPIN);
-		stats_tx(tx.ep_id, tx.len);
-		stats_rx(dst->endpoint_id, tx.len);
-		if (tx.ipv4 && (dst->port_flags & VNET_PORT_F_PEER))
-			return bpf_redirect_peer(dst->ifindex, 0);
-		return bpf_redirect(dst->ifindex, 0);
+		return endpoint_deliver_local(&tx, dst);
 	}
 	if (!dst->vtep_be)
 		return VNET_DROP(VNET_DROP_UNKNOWN_UNICAST);

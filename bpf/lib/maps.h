@@ -94,4 +94,29 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vnet_drops SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VNET_MAX_ROUTER_IFACES);
+	__type(key, struct vnet_fdb_key);
+	__type(value, struct vnet_router_iface);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vnet_rtr_ifaces SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, VNET_MAX_ROUTES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vnet_route_key);
+	__type(value, struct vnet_route);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vnet_routes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vnet_icmp_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vnet_icmp_rate SEC(".maps");
+
 #endif /* VNET_LIB_MAPS_H */

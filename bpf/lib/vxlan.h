@@ -93,7 +93,7 @@ static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 	struct vnet_fdb_entry *src;
 	struct ethhdr *ieth;
 	__be32 inner_src;
-	int bad;
+	int bad, src_ok;
 
 	/* 3-4. Known VTEP and VNI, inner source MAC behind that VTEP. */
 	ieth = parse_ethhdr(nh, data_end);
@@ -105,8 +105,18 @@ static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 	rx->dst_key.pad = 0;
 	mac_copy(rx->dst_key.mac, ieth->h_source);
 	src = bpf_map_lookup_elem(&vnet_fdb, &rx->dst_key);
+	if (src)
+		src_ok = src->vtep_be == rx->vtep_be;
+	else
+		/*
+		 * Routed frames carry the router interface's MAC as source, from
+		 * any VTEP of the topology (routing is distributed); the inner
+		 * IPv4 source check below ties them to the sending VTEP.
+		 */
+		src_ok = bpf_map_lookup_elem(&vnet_rtr_ifaces, &rx->dst_key) &&
+			 bpf_map_lookup_elem(&vnet_vteps, &rx->vtep_be);
 	mac_copy(rx->dst_key.mac, ieth->h_dest);
-	if (!src || src->vtep_be != rx->vtep_be) {
+	if (!src_ok) {
 		int ret = vxlan_rx_reject(rx, VNET_DROP(VNET_DROP_FOREIGN_SOURCE));
 
 		/* Only a frame of a known VNI is charged to its destination. */

@@ -79,6 +79,9 @@ constexpr MapLayout kMapLayouts[] = {
     {VNET_MAP_NETWORKS, sizeof(std::uint32_t), sizeof(vnet_network)},
     {VNET_MAP_EP_STATS, sizeof(std::uint32_t), sizeof(vnet_ep_stats)},
     {VNET_MAP_DROPS, sizeof(std::uint32_t), sizeof(std::uint64_t)},
+    {VNET_MAP_ROUTER_IFACES, sizeof(vnet_fdb_key), sizeof(vnet_router_iface)},
+    {VNET_MAP_ROUTES, sizeof(vnet_route_key), sizeof(vnet_route)},
+    {VNET_MAP_ICMP_RATE, sizeof(std::uint32_t), sizeof(vnet_icmp_bucket)},
 };
 
 

@@ -33,6 +33,10 @@ constexpr ReasonName kReasons[] = {
     {VNET_DROP_HAIRPIN, "hairpin"},
     {VNET_DROP_FLOOD_LIMIT, "flood_limit"},
     {VNET_DROP_NOT_OUR_VTEP, "not_our_vtep"},
+    {VNET_DROP_NO_ROUTE, "no_route"},
+    {VNET_DROP_TTL_EXCEEDED, "ttl_exceeded"},
+    {VNET_DROP_HOST_UNREACHABLE, "host_unreachable"},
+    {VNET_DROP_ROUTER_LOCAL, "router_local"},
     {VNET_DROP_ERROR, "error"},
 };
 

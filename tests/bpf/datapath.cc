@@ -224,6 +224,29 @@ void put_remote_src(std::uint32_t vni, std::uint32_t vtep, std::uint32_t ip, uns
   update(g_maps.remote_src, &k, &v, "vnet_remote_src");
 }
 
+void put_router_iface(std::uint32_t vni, const Mac& mac, std::uint32_t router_id, std::uint32_t ip) {
+  vnet_fdb_key k{};
+  k.vni = vni;
+  std::memcpy(k.mac, mac.b, 6);
+  vnet_router_iface v{};
+  v.router_id = router_id;
+  v.ip_be = be(ip);
+  update(g_maps.rtr_ifaces, &k, &v, "vnet_rtr_ifaces");
+}
+
+void put_route(std::uint32_t router_id, std::uint32_t prefix, unsigned plen, std::uint32_t vni,
+               std::uint32_t next_hop, const Mac& smac) {
+  vnet_route_key k{};
+  k.prefixlen = 32 + plen;
+  k.router_id = router_id;
+  k.ip_be = be(prefix);
+  vnet_route v{};
+  v.vni = vni;
+  v.nh_ip_be = next_hop ? be(next_hop) : 0;
+  std::memcpy(v.smac, smac.b, 6);
+  update(g_maps.routes, &k, &v, "vnet_routes");
+}
+
 void put_vtep(std::uint32_t vtep) {
   __be32 k = be(vtep);
   vnet_vtep v{};
@@ -320,6 +343,7 @@ std::string drop_name(int r) {
                                 "UNKNOWN_VTEP",  "UNKNOWN_VNI",    "FOREIGN_SOURCE", "VXLAN_FLAGS",
                                 "OUTER_FRAGMENT", "FRAG_NEEDED",   "TOO_BIG",        "NO_ROUTE_VTEP",
                                 "NOT_LOCAL",     "HAIRPIN",        "FLOOD_LIMIT",    "NOT_OUR_VTEP",
+                                "NO_ROUTE",      "TTL_EXCEEDED",   "HOST_UNREACHABLE", "ROUTER_LOCAL",
                                 "ERROR"};
   static_assert(sizeof(names) / sizeof(names[0]) == VNET_DROP_MAX);
   return r >= 0 && r < VNET_DROP_MAX ? names[r] : "reason#" + std::to_string(r);
@@ -352,6 +376,9 @@ bool programs_load(std::string* err) {
   g_maps.networks = map_fd(VNET_MAP_NETWORKS);
   g_maps.ep_stats = map_fd(VNET_MAP_EP_STATS);
   g_maps.drops = map_fd(VNET_MAP_DROPS);
+  g_maps.rtr_ifaces = map_fd(VNET_MAP_ROUTER_IFACES);
+  g_maps.routes = map_fd(VNET_MAP_ROUTES);
+  g_maps.icmp_rate = map_fd(VNET_MAP_ICMP_RATE);
   bool any = false;
   for (auto& p : g_prog) {
     any |= p.fd >= 0;
@@ -359,7 +386,7 @@ bool programs_load(std::string* err) {
   if (any) {
     const MapFds& m = g_maps;
     for (int fd : {m.ports, m.port_src, m.fdb, m.neigh, m.remote_src, m.vteps, m.networks, m.ep_stats,
-                   m.drops}) {
+                   m.drops, m.rtr_ifaces, m.routes, m.icmp_rate}) {
       if (fd < 0) {
         *err = "a vnet map is not pinned by name under " + lab_bpffs();
         for (auto& p : g_prog) {
@@ -403,7 +430,8 @@ void programs_unload() {
     p.fd = -1;
   }
   for (int* fd : {&g_maps.ports, &g_maps.port_src, &g_maps.fdb, &g_maps.neigh, &g_maps.remote_src,
-                  &g_maps.vteps, &g_maps.networks, &g_maps.ep_stats, &g_maps.drops}) {
+                  &g_maps.vteps, &g_maps.networks, &g_maps.ep_stats, &g_maps.drops,
+                  &g_maps.rtr_ifaces, &g_maps.routes, &g_maps.icmp_rate}) {
     if (*fd >= 0) {
       close(*fd);
       *fd = -1;
@@ -415,8 +443,16 @@ const MapFds& maps() { return g_maps; }
 
 void reset_maps() {
   const MapFds& m = g_maps;
-  for (int fd : {m.ports, m.port_src, m.fdb, m.neigh, m.remote_src, m.vteps, m.networks, m.ep_stats}) {
+  for (int fd : {m.ports, m.port_src, m.fdb, m.neigh, m.remote_src, m.vteps, m.networks, m.ep_stats,
+                 m.rtr_ifaces, m.routes}) {
     clear_map(fd);
+  }
+  // A full ICMP token bucket: last_ns 0 refills it on first use.
+  {
+    std::vector<std::uint8_t> zero(percpu_stride(sizeof(vnet_icmp_bucket)) *
+                                   static_cast<std::size_t>(ncpus()));
+    __u32 k = 0;
+    update(m.icmp_rate, &k, zero.data(), "vnet_icmp_rate");
   }
   bpf_map_info info = info_of(m.drops);
   std::vector<std::uint8_t> zero(percpu_stride(info.value_size) * static_cast<std::size_t>(ncpus()));
@@ -495,6 +531,20 @@ void install_topology() {
   put_network(kVniT2, {kVtepT2a, kVtepT2b}, {"t2vm1-h", "t2vm2-h"});
   put_network(kVniC, {kVtepA, kVtepUnresolved}, {"vm6-h"});
 
+  // r1 joins vni 1001 and 3001; r2 is tenant 2's, with the same address.
+  put_router_iface(kVniBlue, kRouterMac, kRouter1, kIpRouter);
+  put_router_iface(kVniC, kRouterMacC, kRouter1, kIpRouterC);
+  put_router_iface(kVniT2, kRouterMac, kRouter2, kIpRouter);
+  put_neigh(kVniC, kIpRouterC, kRouterMacC);
+  put_neigh(kVniT2, kIpRouter, kRouterMac);
+  put_route(kRouter1, ip4(10, 0, 1, 0), 24, kVniBlue, 0, kRouterMac);
+  put_route(kRouter1, ip4(10, 0, 3, 0), 24, kVniC, 0, kRouterMacC);
+  put_route(kRouter1, kR1StaticPrefix, 24, kVniC, kIpVm6, kRouterMacC);
+  put_route(kRouter1, kR1StaticPrefix | 128, 25, kVniBlue, kIpVm3, kRouterMac);
+  put_route(kRouter2, ip4(10, 0, 1, 0), 24, kVniT2, 0, kRouterMac);
+  // vm3 (behind A) reaches vni 3001 through r1 on its own host.
+  put_remote_src(kVniC, kVtepA, kIpVm3, 32);
+
   for (std::uint32_t ep : kLocalEndpoints) {
     put_ep_stats_zero(ep);
   }
@@ -551,7 +601,7 @@ Snapshot snapshot() {
   const std::pair<const char*, int> config[] = {
       {VNET_MAP_PORTS, m.ports}, {VNET_MAP_PORT_SRC, m.port_src}, {VNET_MAP_FDB, m.fdb},
       {VNET_MAP_NEIGH, m.neigh}, {VNET_MAP_REMOTE_SRC, m.remote_src}, {VNET_MAP_VTEPS, m.vteps},
-      {VNET_MAP_NETWORKS, m.networks}};
+      {VNET_MAP_NETWORKS, m.networks}, {VNET_MAP_ROUTER_IFACES, m.rtr_ifaces}, {VNET_MAP_ROUTES, m.routes}};
   for (auto& [name, fd] : config) {
     bpf_map_info info = info_of(fd);
     auto& dst = s.config[name];

@@ -326,7 +326,7 @@ std::vector<ECase> endpoint_cases() {
     c.push_back({"Tenant2CannotReachTenant1Mac", "t2vm1-h", in, shot(VNET_DROP_UNKNOWN_UNICAST, kEpT2Vm1)});
     Bytes req = arp_request(kVm1Mac, kIpVm1, kIpVm3);
     c.push_back({"Tenant2ArpAnsweredFromTenant2", "t2vm1-h", req, arp_answer(req, kVm3Mac, kEpT2Vm1)});
-    req = arp_request(kVm1Mac, kIpVm1, kIpRouter);  // neigh only in vni 1001
+    req = arp_request(kVm1Mac, kIpVm1, kIpVm5);  // neigh only in vni 1001
     c.push_back({"Tenant2ArpForTenant1OnlyIpFlooded", "t2vm1-h", req,
                  flooded(req, {{kEpT2Vm2, "t2vm2-c"}}, {{kVtepT2a, kVtepT2aMac}, {kVtepT2b, kVtepT2bMac}},
                          kVniT2, kEpT2Vm1)});

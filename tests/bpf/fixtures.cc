@@ -7,6 +7,7 @@ Bytes udp4(const Udp4& u) {
   h.tos = u.tos;
   h.id = u.id;
   h.frag = u.frag;
+  h.ttl = u.ttl;
   h.proto = 17;
   h.src = u.sip;
   h.dst = u.dip;

@@ -20,6 +20,7 @@ struct Udp4 {
   std::uint8_t tos = 0;
   std::uint16_t frag = kDF;
   std::uint16_t id = 0x1234;
+  std::uint8_t ttl = 64;
   Bytes ip_opts;
 };
 Bytes udp4(const Udp4& u);

@@ -27,6 +27,9 @@
 //           t2only 02:..:21 10.0.1.21 behind T2a (vni 2001 only);
 //           vm7 02:..:17 10.0.3.17 behind 198.18.0.7, vm8 02:..:18 10.0.3.18
 //           behind 203.0.113.5 (vni 3001).
+//   routers: r1 (id 7) 10.0.1.1 02:..:01:01 on vni 1001, 10.0.3.1 02:..:03:01
+//            on vni 3001; static 192.168.60.0/24 via vm6, .128/25 via vm3.
+//            r2 (id 8, tenant 2) 10.0.1.1 02:..:01:01 on vni 2001 only.
 //
 // The "-c" sides, the tap fd and ul1 are capture points: whatever the
 // programs really transmit (bpf_clone_redirect does, inside test_run) shows
@@ -79,6 +82,7 @@ inline constexpr Mac kVm7Mac{{0x02, 0, 0, 0, 0, 0x17}};
 inline constexpr Mac kVm8Mac{{0x02, 0, 0, 0, 0, 0x18}};
 inline constexpr Mac kT2OnlyMac{{0x02, 0, 0, 0, 0, 0x21}};
 inline constexpr Mac kRouterMac{{0x02, 0, 0, 0, 0x01, 0x01}};
+inline constexpr Mac kRouterMacC{{0x02, 0, 0, 0, 0x03, 0x01}};
 inline constexpr Mac kUnknownMac{{0x02, 0, 0, 0, 0, 0x99}};
 inline constexpr Mac kBcast{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 inline constexpr Mac kMcast{{0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb}};
@@ -94,7 +98,11 @@ inline constexpr std::uint32_t kIpT2Only = ip4(10, 0, 1, 21);
 inline constexpr std::uint32_t kIpVm1Allowed = ip4(10, 0, 1, 100);   // vm1 allowed_address /32
 inline constexpr std::uint32_t kVm1RoutePrefix = ip4(192, 168, 50, 0);  // /24, vm1 is next hop
 inline constexpr std::uint32_t kVm3RoutePrefix = ip4(172, 16, 0, 0);    // /16, vm3 is next hop
-inline constexpr std::uint32_t kIpRouter = ip4(10, 0, 1, 1);            // neigh in vni 1001 only
+inline constexpr std::uint32_t kIpRouter = ip4(10, 0, 1, 1);   // r1 on vni 1001, r2 on 2001
+inline constexpr std::uint32_t kIpRouterC = ip4(10, 0, 3, 1);  // r1 on vni 3001
+inline constexpr std::uint32_t kR1StaticPrefix = ip4(192, 168, 60, 0);
+inline constexpr std::uint32_t kRouter1 = 7;
+inline constexpr std::uint32_t kRouter2 = 8;
 inline constexpr std::uint32_t kIpUnknown = ip4(10, 0, 1, 99);
 inline constexpr std::uint32_t kIpVm6 = ip4(10, 0, 3, 16);
 inline constexpr std::uint32_t kIpVm7 = ip4(10, 0, 3, 17);

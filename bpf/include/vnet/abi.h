@@ -17,7 +17,8 @@
 #include <linux/types.h>
 #endif
 
-#define VNET_ABI_VERSION 4 /* 3 lacked VNET_DROP_NOT_OUR_VTEP; 2 had non-preallocated hash maps */
+/* 5: router maps and drop reasons; 4: NOT_OUR_VTEP; 3: preallocated hash maps */
+#define VNET_ABI_VERSION 5
 
 #define VNET_ETH_ALEN 6
 /* outer Ethernet + IPv4 (no options) + UDP + VXLAN */
@@ -36,6 +37,8 @@
 #define VNET_MAX_FLOOD_VTEPS 64      /* remote VTEPs per network (head-end replication) */
 #define VNET_MAX_FLOOD_PORTS 64      /* local endpoints per network on one host */
 #define VNET_MAX_ENDPOINT_STATS 65536
+#define VNET_MAX_ROUTER_IFACES 16384 /* router interfaces on networks present on one host */
+#define VNET_MAX_ROUTES 65536        /* connected + static routes of those routers */
 
 /*
  * Map names. libbpf truncates map names to 15 characters; these are also the
@@ -50,6 +53,9 @@
 #define VNET_MAP_NETWORKS "vnet_networks"
 #define VNET_MAP_EP_STATS "vnet_ep_stats"
 #define VNET_MAP_DROPS "vnet_drops"
+#define VNET_MAP_ROUTER_IFACES "vnet_rtr_ifaces"
+#define VNET_MAP_ROUTES "vnet_routes"
+#define VNET_MAP_ICMP_RATE "vnet_icmp_rate"
 
 /*
  * ports: ifindex of a local endpoint's host-side interface -> the endpoint.
@@ -135,6 +141,49 @@ struct vnet_network {
 };
 
 /*
+ * router_ifaces: (vni, router interface MAC) -> that interface. A frame an
+ * endpoint sends to it is routed on the sending host (distributed routing);
+ * the same MAC may arrive as the inner source of routed frames from any VTEP.
+ * Key: struct vnet_fdb_key.
+ */
+struct vnet_router_iface {
+	__u32 router_id; /* assigned by vnetd; keys the router's routes */
+	__be32 ip_be;    /* the interface address: answers ping, sources ICMP errors */
+};
+
+/*
+ * routes (LPM trie): (router, destination prefix) -> where the prefix is.
+ * prefixlen counts bits after router_id (32 + prefix length). A connected
+ * network has nh_ip_be 0 (the destination itself is the next hop), a
+ * static route the address of its next-hop endpoint on network vni.
+ */
+struct vnet_route_key {
+	__u32 prefixlen;
+	__u32 router_id;
+	__be32 ip_be;
+};
+
+struct vnet_route {
+	__u32 vni;                /* the egress network */
+	__be32 nh_ip_be;          /* 0: connected */
+	__u8 smac[VNET_ETH_ALEN]; /* the router's MAC on the egress network */
+	__u16 pad;
+};
+
+/*
+ * icmp_rate (per-CPU array, one slot): the token bucket that limits the
+ * ICMP errors the routers send (VNET_ICMP_RATE per second and CPU, bursts
+ * of VNET_ICMP_BURST). Owned by the datapath.
+ */
+#define VNET_ICMP_RATE 1000
+#define VNET_ICMP_BURST 50
+
+struct vnet_icmp_bucket {
+	__u64 last_ns; /* bpf_ktime_get_coarse_ns() of the last refill */
+	__u64 tokens;
+};
+
+/*
  * Load-time configuration of every program (const volatile rodata, set by
  * vnetd before load; a change reloads and atomically replaces the programs).
  */
@@ -169,6 +218,10 @@ enum vnet_drop_reason {
 	VNET_DROP_HAIRPIN,           /* destination is the sending port itself */
 	VNET_DROP_FLOOD_LIMIT,       /* replication list longer than the datapath bound */
 	VNET_DROP_NOT_OUR_VTEP,      /* VXLAN to a local address that is not our VTEP */
+	VNET_DROP_NO_ROUTE,          /* router: no route (ICMP net unreachable sent) */
+	VNET_DROP_TTL_EXCEEDED,      /* router: TTL expired (ICMP time exceeded sent) */
+	VNET_DROP_HOST_UNREACHABLE,  /* router: next hop unknown (ICMP host unreachable sent) */
+	VNET_DROP_ROUTER_LOCAL,      /* to a router address, not an echo request */
 	VNET_DROP_ERROR,             /* a helper failed (adjust_room, redirect, ...) */
 	VNET_DROP_MAX,
 };
@@ -191,6 +244,10 @@ static_assert(sizeof(struct vnet_neigh_key) == 8);
 static_assert(sizeof(struct vnet_neigh_entry) == 8);
 static_assert(sizeof(struct vnet_remote_src_key) == 16);
 static_assert(sizeof(struct vnet_config) == 12);
+static_assert(sizeof(struct vnet_router_iface) == 8);
+static_assert(sizeof(struct vnet_route_key) == 12);
+static_assert(sizeof(struct vnet_route) == 16);
+static_assert(sizeof(struct vnet_icmp_bucket) == 16);
 static_assert(sizeof(struct vnet_network) == 8 + 4 * (VNET_MAX_FLOOD_VTEPS + VNET_MAX_FLOOD_PORTS));
 #endif
 
