@@ -17,6 +17,15 @@
 # 5. tc sink (xdp-pass gives tg-b NAPI): counts like the XDP sink.
 # 6. SIGINT ends the generator early with a normal report.
 # 7. tc sink and xdp-pass detach leave nothing attached.
+# 8. floor decap (XDP on tg-b): VXLAN frames lose their 50 outer bytes and
+#    go out of tg-c; the XDP sink on its peer tg-d counts the 60-byte inner
+#    frames. Another XDP program never replaces the floor; encap needs
+#    --outer of exactly 50 bytes.
+# 9. floor encap (tc ingress on tg-b, xdp-pass for NAPI): plain frames get
+#    the --outer headers and go out of tg-c; the sink counts 110-byte
+#    frames, and one sniffed on tg-d has the template's headers with the
+#    right IPv4 total length, UDP length and IPv4 checksum, then the frame.
+#    Detach leaves nothing attached.
 #
 # No addresses are configured: frames are built by hand and dropped at the
 # sink (or by tg-b's stack, which owns none of their addresses).
@@ -40,12 +49,28 @@ TG=$VNET_BIN/vnet-trafficgen
 [[ -x $TG ]] || skip "vnet-trafficgen not built in VNET_BIN=$VNET_BIN"
 PIN=$LAB_BPF/sink
 
-# Two bare namespaces (IPv6 off, so tg-b sees no stray ND/MLD frames).
+# VXLAN around the template (VNI 1001, outer UDP checksum 0) for the floor
+# decapsulator, and the floor encapsulator's --outer (lengths and IPv4
+# checksum left 0: the program sets them).
+OUTER_HEX=0200000000040200000000030800                          # Ethernet
+OUTER_HEX+=450000000000400040110000c6120101c6120102             # IPv4
+OUTER_HEX+=c00012b500000000                                     # UDP
+OUTER_HEX+=080000000003e900                                     # VXLAN
+VXLAN_HEX=0200000000040200000000030800                          # Ethernet
+VXLAN_HEX+=45000060000040004011ac65c6120101c6120102             # IPv4
+VXLAN_HEX+=c00012b5004c0000                                     # UDP
+VXLAN_HEX+=080000000003e900$FRAME_HEX                           # VXLAN
+
+# Two bare namespaces (IPv6 off, so tg-b sees no stray ND/MLD frames); the
+# floor programs redirect out of tg-c to tg-d, both in the sink namespace.
 _ns_base gen
 _ns_base sink
 ip -n "$P-gen" link add tg-a type veth peer name tg-b netns "$P-sink"
+ip -n "$P-sink" link add tg-c type veth peer name tg-d
 ip -n "$P-gen" link set tg-a up
-ip -n "$P-sink" link set tg-b up
+for dev in tg-b tg-c tg-d; do
+  ip -n "$P-sink" link set "$dev" up
+done
 
 tg_gen() { vn_exec gen "$TG" gen --dev tg-a --frame-hex "$FRAME_HEX" "$@"; }
 tg_sink() { vn_exec sink "$TG" "$@"; }
@@ -54,6 +79,7 @@ sink_counts() { json_eval "$(sink_read)" "d['packets'] > 0"; }
 xdp_prog() { vn_exec sink ip -d link show dev tg-b | awk '/prog\/xdp/ {print $5}'; }
 tc_filters() { vn_exec sink tc filter show dev tg-b ingress; }
 tc_has_sink() { tc_filters | grep -q tg_sink_tc; }
+tc_has_floor() { tc_filters | grep -q tg_floor_encap; }
 
 # The sniffer: UDP source ports of the frames arriving on tg-b (as many as
 # the socket keeps up with) as JSON {frames, distinct, min, max}; stops once
@@ -81,6 +107,33 @@ while time.monotonic() < deadline and len(ports) < want:
 print(json.dumps({"frames": frames, "distinct": len(ports),
                   "min": min(ports, default=None), "max": max(ports, default=None)}))
 PY
+
+# The first IPv4 frame arriving on tg-d, as JSON {hex} ({} after 10 s).
+SNIFF_ONE=$LAB_DIR/sniff_one.py
+cat >"$SNIFF_ONE" <<'PY'
+import json, select, socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+s.bind(("tg-d", 0x0800))
+open(sys.argv[1], "w").close()
+if select.select([s], [], [], 10)[0]:
+    print(json.dumps({"hex": s.recv(2048).hex()}))
+else:
+    print("{}")
+PY
+
+# The checks of a frame from the floor encapsulator: outer headers as in
+# --outer but with IPv4 total length, UDP length and a valid IPv4 checksum
+# set, then the generator's frame unchanged.
+ENCAP_OK=$(cat <<PY
+'hex' in d and (lambda b, o: len(b) == $FRAME_LEN + 50
+  and [b[i:i + 2] for i in range(0, 50, 2) if i not in (16, 24, 38)]
+      == [o[i:i + 2] for i in range(0, 50, 2) if i not in (16, 24, 38)]
+  and int.from_bytes(b[16:18], 'big') == $FRAME_LEN + 36
+  and int.from_bytes(b[38:40], 'big') == $FRAME_LEN + 16
+  and sum(int.from_bytes(b[i:i + 2], 'big') for i in range(14, 34, 2)) % 0xffff == 0
+  and b[50:] == bytes.fromhex('$FRAME_HEX'))(bytes.fromhex(d['hex']), bytes.fromhex('$OUTER_HEX'))
+PY
+)
 
 # sniff_gen NAME WANT GEN_ARGS...: the sniffer's report for 1 s of gen.
 sniff_gen() {
@@ -175,5 +228,48 @@ tg_sink sink detach --dev tg-b --mode tc --pin "$PIN"
 check "sink detach tc: no filter left on ingress" test -z "$(tc_filters)"
 tg_sink xdp-pass detach --dev tg-b
 check "xdp-pass detach: no XDP program left" test -z "$(xdp_prog)"
+
+# ---------------------------------------------------------------- 8. floor decap
+tg_sink sink attach --dev tg-d --pin "$PIN" --mode xdp
+tg_sink floor attach --dev tg-b --mode decap --out tg-c
+check "floor attach decap: tg_floor_decap on tg-b" test "$(xdp_prog)" = tg_floor_decap
+vn_exec gen "$TG" gen --dev tg-a --frame-hex "$VXLAN_HEX" --duration 1 >/dev/null
+sink=$(sink_read)
+log "floor decap: sink $sink"
+check "floor decap: inner frames counted behind tg-c" json_eval "$sink" "d['packets'] > 0"
+check "floor decap: sink bytes = packets * $FRAME_LEN" \
+  json_eval "$sink" "d['bytes'] == d['packets'] * $FRAME_LEN"
+check_fails "xdp-pass attach refuses to replace the floor" tg_sink xdp-pass attach --dev tg-b
+check_fails "floor attach encap: --outer is required" \
+  tg_sink floor attach --dev tg-b --mode encap --out tg-c
+check_fails "floor attach encap: --outer of 49 bytes" \
+  tg_sink floor attach --dev tg-b --mode encap --out tg-c --outer "${OUTER_HEX:2}"
+tg_sink floor detach --dev tg-b --mode decap
+check "floor detach decap: no XDP program left" test -z "$(xdp_prog)"
+
+# ---------------------------------------------------------------- 9. floor encap
+tg_sink sink reset --pin "$PIN"
+tg_sink xdp-pass attach --dev tg-b
+tg_sink floor attach --dev tg-b --mode encap --out tg-c --outer "$OUTER_HEX"
+check "floor attach encap: tg_floor_encap filter on tg-b ingress" tc_has_floor
+tg_gen --duration 1 >/dev/null
+sink=$(sink_read)
+log "floor encap: sink $sink"
+check "floor encap: encapsulated frames counted behind tg-c" json_eval "$sink" "d['packets'] > 0"
+check "floor encap: sink bytes = packets * $((FRAME_LEN + 50))" \
+  json_eval "$sink" "d['bytes'] == d['packets'] * $((FRAME_LEN + 50))"
+# Without XDP on tg-d the redirected skbs reach its stack and the sniffer.
+tg_sink sink detach --dev tg-d --mode xdp --pin "$PIN"
+bg_start sniff-encap sink "$LAB_PY" "$SNIFF_ONE" "$LAB_DIR/sniff-encap.ready"
+wait_until 5 "sniffer ready" test -e "$LAB_DIR/sniff-encap.ready" || die "sniffer did not start"
+tg_gen --duration 0.2 >/dev/null
+bg_wait sniff-encap 15 || die "sniffer failed: $(cat "$LAB_DIR/sniff-encap.err")"
+frame=$(bg_out sniff-encap)
+log "floor encap: sniffed $frame"
+check "floor encap: outer headers, lengths and checksum right, frame intact" \
+  json_eval "$frame" "$ENCAP_OK"
+tg_sink floor detach --dev tg-b --mode encap
+check "floor detach encap: no filter left on ingress" test -z "$(tc_filters)"
+tg_sink xdp-pass detach --dev tg-b
 
 lab_done

@@ -3,9 +3,10 @@
 
   tools/bench/chart.py RESULTS.json OUT.svg
 
-One panel per metric (packets per second, TCP Gbit/s); per case a vnet bar
-and a native bar (medians), the individual rounds as ticks on each bar, and
-the vnet/native ratio with its target on the right.
+One panel per metric (packets per second, TCP Gbit/s); per case a vnet bar,
+a native bar and, where measured, a floor bar (medians), the individual
+rounds as ticks on each bar, and the vnet/native ratio with its target (and
+the floor/native ceiling) on the right.
 """
 
 import json
@@ -13,7 +14,9 @@ import math
 import sys
 from xml.sax.saxutils import escape
 
-COLORS = {"vnet": "#2b6cb0", "native": "#a0aec0"}
+COLORS = {"vnet": "#2b6cb0", "native": "#a0aec0", "floor": "#68d391"}
+LEGEND = {"vnet": "vnet", "native": "native (vxlan+bridge)",
+          "floor": "floor (minimal program, native lab)"}
 W = 960
 LABEL_W = 230
 RATIO_W = 150
@@ -40,9 +43,13 @@ def nice_max(v):
     return 10 * mag
 
 
+def sides(e):
+    return [s for s in COLORS if s in e]
+
+
 def panel(out, y, title, unit, cases, scale_div):
-    vals = [e[s]["median"] / scale_div for e in cases for s in ("vnet", "native")]
-    vals += [r / scale_div for e in cases for s in ("vnet", "native") for r in e[s]["rounds"]]
+    vals = [e[s]["median"] / scale_div for e in cases for s in sides(e)]
+    vals += [r / scale_div for e in cases for s in sides(e) for r in e[s]["rounds"]]
     vmax = nice_max(max(vals + [0.001]))
     x0, x1 = LABEL_W, W - RATIO_W
     out.append('<text x="10" y="%d" class="h">%s</text>' % (y + 14, escape(title)))
@@ -51,7 +58,7 @@ def panel(out, y, title, unit, cases, scale_div):
     for e in cases:
         out.append('<text x="%d" y="%d" class="l" text-anchor="end">%s</text>'
                    % (LABEL_W - 8, y + BAR_H + 4, escape(case_label(e))))
-        for i, side in enumerate(("vnet", "native")):
+        for i, side in enumerate(sides(e)):
             v = e[side]["median"] / scale_div
             by = y + i * (BAR_H + GAP)
             w = (x1 - x0) * v / vmax
@@ -70,7 +77,11 @@ def panel(out, y, title, unit, cases, scale_div):
             txt += " (target %gx)" % e["target"]
             cls = "ok" if e.get("target_met") else "miss"
         out.append('<text x="%d" y="%d" class="%s">%s</text>' % (x1 + 10, y + BAR_H + 4, cls, escape(txt)))
-        y += 2 * BAR_H + GAP + ROW_GAP
+        if e.get("ceiling") is not None:
+            out.append('<text x="%d" y="%d" class="r">ceiling %.2fx</text>'
+                       % (x1 + 10, y + 2 * (BAR_H + GAP) + BAR_H - 4, e["ceiling"]))
+        n = len(sides(e))
+        y += n * BAR_H + (n - 1) * GAP + ROW_GAP
     # axis
     for k in range(5):
         v = vmax * k / 4
@@ -92,12 +103,14 @@ def render(doc):
         doc.get("load_before"), doc.get("load_after"), doc.get("started", ""))
     out.append('<text x="10" y="%d" class="t">vnet vs Linux vxlan + bridge: medians of interleaved rounds</text>' % (y + 16))
     out.append('<text x="10" y="%d" class="s">%s</text>' % (y + 34, escape(sub)))
-    lx = W - 260
-    for i, side in enumerate(("vnet", "native")):
-        out.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/>' % (lx + i * 120, y + 6, COLORS[side]))
-        out.append('<text x="%d" y="%d" class="l">%s</text>'
-                   % (lx + i * 120 + 16, y + 16, "vnet" if side == "vnet" else "native (vxlan+bridge)"))
-    y += 48
+    # The legend gets its own row under the title (three entries do not fit
+    # beside it); ~7 px per character of the 12 px labels.
+    lx = 10
+    for side in (s for s in COLORS if any(s in e for e in res)):
+        out.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/>' % (lx, y + 42, COLORS[side]))
+        out.append('<text x="%d" y="%d" class="l">%s</text>' % (lx + 16, y + 52, LEGEND[side]))
+        lx += 16 + 7 * len(LEGEND[side]) + 24
+    y += 66
     if pps:
         y = panel(out, y, "Packets per second per receiving core (Mpps: sink count / CPU-seconds of the NAPI threads)", "Mpps", pps, 1e6)
     if tcp:

@@ -3,46 +3,59 @@
 
   tools/bench/mdtable.py RESULTS.json > tables.md
 
-Prints the figures (medians, ratios, targets), the per-program cost of the
-cost rounds, the top kernel symbols of the NAPI threads (with --perf) and
-the TCP details. Standard library only.
+Prints the figures (medians, ratios, targets, the floor and ceiling where
+measured), the per-program cost of the cost rounds, the top kernel symbols
+of the NAPI threads (with --perf) and the TCP details. Standard library only.
 """
 
 import json
 import sys
+
+SIDES = ("vnet", "native", "floor")
 
 
 def mpps(v):
     return "%.3f" % (v / 1e6)
 
 
+def sides(e):
+    """The sides measured for a case (the floor only for rx and tx, and not
+    in runs before it existed or with --no-floor)."""
+    return [s for s in SIDES if s in e]
+
+
 def figures(doc):
-    out = ["| scenario | flows | frame | vnet | native | vnet/native | target | ns/pkt vnet | ns/pkt native | delivered ratio (gen-CPU / wall) |",
-           "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]
+    out = ["| scenario | flows | frame | vnet | native | vnet/native | floor | floor/native (ceiling) | target | ns/pkt vnet | ns/pkt native | ns/pkt floor | delivered ratio (gen-CPU / wall) |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |"]
     for e in doc["results"]:
+        rate = {s: "-" for s in SIDES}
+        nsp = dict(rate)
         if e["metric"] == "gbps":
-            v, n = "%.2f Gbit/s" % e["vnet"]["median"], "%.2f Gbit/s" % e["native"]["median"]
-            nsv = nsn = dr = "-"
+            for s in sides(e):
+                rate[s] = "%.2f Gbit/s" % e[s]["median"]
+            dr = "-"
             flows, frame = "1 stream", "MSS 1398"
         else:
-            v, n = mpps(e["vnet"]["median"]) + " Mpps", mpps(e["native"]["median"]) + " Mpps"
-            nsv = "%d" % e["vnet"]["napi_ns_per_pkt"]
-            nsn = "%d" % e["native"]["napi_ns_per_pkt"]
+            for s in sides(e):
+                rate[s] = mpps(e[s]["median"]) + " Mpps"
+                nsp[s] = "%d" % e[s]["napi_ns_per_pkt"]
             dr = "%.2fx / %.2fx" % (e.get("delivered_pps_ratio") or 0, e.get("wall_pps_ratio") or 0)
             flows = str(e["flows"])
             frame = "%d B" % e["frame_size"] + (" (%d B outer)" % e["wire_size"] if "wire_size" in e else "")
         tgt = "-"
         if "target" in e:
             tgt = "≥ %gx: **%s**" % (e["target"], "met" if e["target_met"] else "missed")
-        out.append("| %s | %s | %s | %s | %s | **%.2fx** | %s | %s | %s | %s |" % (
-            e["scenario"], flows, frame, v, n, e["ratio"] or 0, tgt, nsv, nsn, dr))
+        ceiling = "**%.2fx**" % e["ceiling"] if e.get("ceiling") is not None else "-"
+        out.append("| %s | %s | %s | %s | %s | **%.2fx** | %s | %s | %s | %s | %s | %s | %s |" % (
+            e["scenario"], flows, frame, rate["vnet"], rate["native"], e["ratio"] or 0,
+            rate["floor"], ceiling, tgt, nsp["vnet"], nsp["native"], nsp["floor"], dr))
     return "\n".join(out)
 
 
 def rounds(doc):
     out = ["| scenario | flows | side | rounds (Mpps per core, or Gbit/s) |", "| --- | ---: | --- | --- |"]
     for e in doc["results"]:
-        for side in ("vnet", "native"):
+        for side in sides(e):
             vals = e[side]["rounds"]
             txt = ", ".join(("%.2f" % x) if e["metric"] == "gbps" else mpps(x) for x in vals)
             out.append("| %s | %s | %s | %s |" % (e["scenario"], e.get("flows", "-"), side, txt))
@@ -53,7 +66,7 @@ def cost(doc):
     out = ["| scenario | flows | side | program (where) | type | ns/run | runs/pkt | NAPI ns/pkt (this round) |",
            "| --- | ---: | --- | --- | --- | ---: | ---: | ---: |"]
     for e in doc["results"]:
-        for side in ("vnet", "native"):
+        for side in sides(e):
             c = e[side].get("cost")
             if not c:
                 continue
@@ -73,6 +86,8 @@ def cost(doc):
                     name = "empty tc (floor)"
                 elif name.startswith("tg_sink"):
                     name += " (sink, XDP floor)"
+                elif name.startswith("tg_floor"):
+                    name += " (minimal VXLAN program)"
                 out.append("| %s | %s | %s | %s (%s) | %s | %s | %s | %s |" % (
                     e["scenario"], e["flows"], side, name, p["where"], p["type"], p["ns_per_run"],
                     p["runs_per_pkt"], c.get("napi_ns_per_pkt")))
@@ -84,7 +99,7 @@ def perf(doc, n=10):
     for e in doc["results"]:
         if e.get("flows") not in (1, None) or e["metric"] != "pps":
             continue
-        for side in ("vnet", "native"):
+        for side in sides(e):
             top = (e[side].get("cost") or {}).get("perf_top")
             if not top:
                 continue

@@ -17,8 +17,12 @@ inline constexpr std::size_t kMinFrameLen = 14;
 // tailroom; the kernel refuses larger frames in that mode.
 inline constexpr std::size_t kMaxFrameLen = 3520;  // 4096 - 256 - 320 on x86_64
 
-// Hex digits, two per byte; ':', '-', '.', '_' and whitespace between bytes
-// are ignored, so `tcpdump -xx` or `xxd -p` output can be pasted.
+// Hex digits, two per byte, optionally after 0x; ':', '-', '.', '_' and
+// whitespace between bytes are ignored, so `tcpdump -xx` or `xxd -p` output
+// can be pasted. `option` names the source in errors.
+Result<std::vector<std::uint8_t>> parse_hex(std::string_view hex, std::string_view option);
+
+// parse_hex of --frame-hex, checked to be a frame live frames can send.
 Result<std::vector<std::uint8_t>> parse_frame_hex(std::string_view hex);
 
 // The big-endian 16-bit value at `offset` (the caller checked the bounds).

@@ -3,6 +3,7 @@
 //   gen       live-frames XDP generator (XDP_TX out of --dev)
 //   sink      counting XDP/tc sink with pinned per-CPU counters
 //   xdp-pass  no-op XDP program that gives a veth NAPI
+//   floor     minimal VXLAN decap (XDP) / encap (tc) programs: a path's ceiling
 //
 // Every command prints its result (JSON where there is one) on stdout and
 // exits non-zero with a message on stderr on any failure.
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "attach.h"
+#include "floor.h"
 #include "frame.h"
 #include "generator.h"
 #include "sink.h"
@@ -47,6 +49,19 @@ constexpr const char* kUsage = R"(usage:
       Removes the sink (with --pin, also unpins its counters).
   vnet-trafficgen xdp-pass attach|detach --dev IFNAME
       No-op XDP program (XDP_PASS): gives a veth NAPI without dropping anything.
+  vnet-trafficgen floor attach --dev IFNAME --mode decap --out IFNAME
+  vnet-trafficgen floor attach --dev IFNAME --mode encap --out IFNAME --outer HEX
+      The least a VXLAN datapath must do, to measure what a path allows any
+      program (no lookups, no checks: for generated traffic only).
+      decap: XDP (driver mode) on IFNAME; a frame longer than 64 bytes loses
+      its first 50 (outer Ethernet/IPv4/UDP/VXLAN) and is redirected out of
+      --out; shorter ones pass. encap: tc ingress on IFNAME; every IPv4 frame
+      gets the 50 bytes of --outer in front (bpf_skb_adjust_room) and is
+      redirected out of --out; anything else is dropped. --outer: outer
+      Ethernet, IPv4 (20-byte header), UDP, VXLAN; its IPv4 total length, UDP
+      length and IPv4 checksum are ignored and set per packet. --out must be
+      in IFNAME's network namespace.
+  vnet-trafficgen floor detach --dev IFNAME --mode decap|encap
 )";
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -147,6 +162,17 @@ class Options {
     usage_error("--mode must be xdp or tc, not '" + v + "'");
   }
 
+  FloorMode floor_mode() const {
+    auto v = required("mode");
+    if (v == "decap") {
+      return FloorMode::kDecap;
+    }
+    if (v == "encap") {
+      return FloorMode::kEncap;
+    }
+    usage_error("--mode must be decap or encap, not '" + v + "'");
+  }
+
  private:
   std::map<std::string, std::string> values_;
 };
@@ -231,6 +257,37 @@ int cmd_xdp_pass(int argc, char** argv) {
   return st ? 0 : fail(st);
 }
 
+int cmd_floor(int argc, char** argv) {
+  if (argc < 3) {
+    usage_error("floor needs attach or detach");
+  }
+  std::string_view sub = argv[2];
+  if (sub == "attach") {
+    Options opt(argc, argv, 3, {"dev", "mode", "out", "outer"});
+    FloorOptions floor;
+    floor.dev = opt.required("dev");
+    floor.mode = opt.floor_mode();
+    floor.out = opt.required("out");
+    if (floor.mode == FloorMode::kEncap) {
+      auto outer = parse_hex(opt.required("outer"), "--outer");
+      if (!outer) {
+        return fail(outer.status());
+      }
+      floor.outer = std::move(*outer);
+    } else if (opt.get("outer")) {
+      usage_error("--outer is for --mode encap");
+    }
+    Status st = floor_attach(floor);
+    return st ? 0 : fail(st);
+  }
+  if (sub == "detach") {
+    Options opt(argc, argv, 3, {"dev", "mode"});
+    Status st = floor_detach(opt.required("dev"), opt.floor_mode());
+    return st ? 0 : fail(st);
+  }
+  usage_error("unknown floor command '" + std::string(sub) + "'");
+}
+
 }  // namespace
 }  // namespace vnet::trafficgen
 
@@ -253,6 +310,9 @@ int main(int argc, char** argv) {
   }
   if (cmd == "xdp-pass") {
     return cmd_xdp_pass(argc, argv);
+  }
+  if (cmd == "floor") {
+    return cmd_floor(argc, argv);
   }
   usage_error("unknown command '" + std::string(cmd) + "'");
 }
