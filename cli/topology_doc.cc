@@ -1,7 +1,10 @@
 #include "topology_doc.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
+
+#include "topology/routes.h"
 
 namespace vnet::cli {
 
@@ -220,19 +223,8 @@ Value table_row(const Topology& topo, ObjectKind kind, std::size_t index,
       }
       break;
     }
-    case ObjectKind::kRouter: {
-      const auto& r = topo.routers[index];
-      row.set("name", str(r.name));
-      Value& interfaces = row.set("interfaces", Value::list());
-      for (const auto& i : r.interfaces) {
-        interfaces.push(str(i.network + ":" + i.ip.str()));
-      }
-      Value& routes = row.set("routes", Value::list());
-      for (const auto& route : r.routes) {
-        routes.push(str(route.destination.str() + "->" + route.next_hop.str()));
-      }
-      break;
-    }
+    case ObjectKind::kRouter:
+      break;  // router_rows(): one row per effective route
     case ObjectKind::kSecurityGroup: {
       const auto& g = topo.security_groups[index];
       const auto it = members.find(g.name);
@@ -351,6 +343,29 @@ std::optional<Value> kind_document(const Topology& topo, ObjectKind kind,
   return doc;
 }
 
+// A router's effective table (topology::effective_routes), longest prefix
+// first as the datapath matches: destination, how it is reached, the
+// egress network and the router's address and MAC there.
+void router_rows(const Topology& topo, const topology::Router& r, Value* rows) {
+  auto table = topology::effective_routes(topo, r);
+  std::stable_sort(table.begin(), table.end(), [](const auto& a, const auto& b) {
+    return a.destination.len > b.destination.len;
+  });
+  for (const topology::EffectiveRoute& route : table) {
+    Value& row = rows->push(Value::map());
+    row.set("name", str(r.name));
+    row.set("destination", str(route.destination.str()));
+    row.set("via", str(route.next_hop ? route.next_hop->str() : "connected"));
+    row.set("network", str(route.network));
+    for (const topology::RouterInterface& i : r.interfaces) {
+      if (i.network == route.network) {
+        row.set("gateway", str(i.ip.addr.str()));
+      }
+    }
+    row.set("router-mac", str(route.mac.str()));
+  }
+}
+
 std::optional<Value> table_rows(const Topology& topo, ObjectKind kind,
                                 const std::optional<std::string>& name) {
   std::map<std::string, std::size_t> endpoints_per_network;
@@ -375,6 +390,10 @@ std::optional<Value> table_rows(const Topology& topo, ObjectKind kind,
       continue;
     }
     found = true;
+    if (kind == ObjectKind::kRouter) {
+      router_rows(topo, topo.routers[i], &rows);
+      continue;
+    }
     rows.push(table_row(topo, kind, i, endpoints_per_network, members));
   }
   if (name && !found) {
@@ -389,7 +408,8 @@ output::TableSpec table_spec(ObjectKind kind) {
     case ObjectKind::kNetwork: return {{"name", "vni", "subnet", "endpoints"}};
     case ObjectKind::kEndpoint:
       return {{"name", "host", "network", "interface", "mac", "ip", "groups"}};
-    case ObjectKind::kRouter: return {{"name", "interfaces", "routes"}};
+    case ObjectKind::kRouter:
+      return {{"name", "destination", "via", "network", "gateway", "router-mac"}};
     case ObjectKind::kSecurityGroup: return {{"name", "rules", "members"}};
   }
   return {};

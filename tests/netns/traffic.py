@@ -18,6 +18,9 @@ Modes:
   udp-recv   receive streams: received, missing (+ first gaps), duplicates,
              reordering, per sender and tag; optional source MACs.
   sniff      count the frames arriving on an interface, grouped.
+  traceroute UDP probes with TTL 1, 2, ...: the address that answered each
+             TTL (ICMP time exceeded) until the destination answers (ICMP
+             port unreachable).
 
 A receiver given --ready FILE creates FILE once it listens; a sender given
 --wait-ready FILE starts only when FILE exists (bounded by --ready-timeout).
@@ -206,6 +209,48 @@ def cmd_ping(a):
 
 
 # ---------------------------------------------------------------- arping
+
+
+def cmd_traceroute(a):
+    """Classic UDP traceroute: one probe per TTL to a closed port; the ICMP
+    error quoting our probe names the hop. Exit 0 when the destination was
+    reached."""
+    icmp = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind(("0.0.0.0", 0))
+    sport = probe.getsockname()[1]
+    dst = socket.inet_aton(a.to)
+    hops = []
+    reached = False
+    for ttl in range(1, a.max_hops + 1):
+        probe.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+        dport = a.port + ttl
+        probe.sendto(b"vnet-traceroute", (a.to, dport))
+        hop = None
+        deadline = time.monotonic() + a.timeout
+        while hop is None and time.monotonic() < deadline:
+            r, _, _ = select.select([icmp], [], [], max(0.0, deadline - time.monotonic()))
+            if not r:
+                break
+            data, _ = icmp.recvfrom(65535)
+            ihl = (data[0] & 0x0F) * 4
+            msg = data[ihl:]
+            if len(msg) < 8 + 20 + 8 or msg[0] not in (3, 11):
+                continue
+            inner = msg[8:]
+            iihl = (inner[0] & 0x0F) * 4
+            if inner[9] != 17 or inner[16:20] != dst or len(inner) < iihl + 4:
+                continue
+            isport, idport = struct.unpack("!HH", inner[iihl:iihl + 4])
+            if isport != sport or idport != dport:
+                continue
+            hop = {"ttl": ttl, "from": socket.inet_ntoa(data[12:16]), "type": msg[0], "code": msg[1]}
+        hops.append(hop or {"ttl": ttl, "from": None})
+        if hop and hop["type"] == 3:
+            reached = hop["from"] == a.to
+            break
+    emit({"to": a.to, "hops": hops, "reached": reached})
+    return 0 if reached else 1
 
 
 def cmd_arping(a):
@@ -663,6 +708,13 @@ def main():
     q.add_argument("--stop-file", help="stop once this file exists")
     q.add_argument("--mac-iface", help="also count source MACs of UDP to --port on this interface")
     q.set_defaults(fn=cmd_udp_recv)
+
+    q = sub.add_parser("traceroute")
+    q.add_argument("--to", required=True)
+    q.add_argument("--max-hops", type=int, default=8)
+    q.add_argument("--port", type=int, default=33433, help="probe n goes to port + n")
+    q.add_argument("--timeout", type=float, default=1.0, help="per probe")
+    q.set_defaults(fn=cmd_traceroute)
 
     q = sub.add_parser("sniff")
     q.add_argument("--iface", required=True)

@@ -339,10 +339,13 @@ TEST(TopologyDocTest, TableRows) {
             "web    6       vm1\n"
             "on     0       vm1\n");
   const auto r1 = table_rows(topo, ObjectKind::kRouter, std::string("r1"));
+  // The effective table, longest prefix first; 1e3's MAC is derived.
   EXPECT_EQ(output::to_table(*r1, table_spec(ObjectKind::kRouter)),
-            "NAME   INTERFACES                         ROUTES\n"
-            "r1     blue:10.0.1.1/24,1e3:10.9.0.1/16   "
-            "192.168.50.0/24->10.9.0.254,0.0.0.0/0->10.9.0.254\n");
+            "NAME   DESTINATION       VIA          NETWORK   GATEWAY    ROUTER-MAC\n"
+            "r1     10.0.1.0/24       connected    blue      10.0.1.1   02:00:00:00:01:01\n"
+            "r1     192.168.50.0/24   10.9.0.254   1e3       10.9.0.1   02:8e:ca:71:14:75\n"
+            "r1     10.9.0.0/16       connected    1e3       10.9.0.1   02:8e:ca:71:14:75\n"
+            "r1     0.0.0.0/0         10.9.0.254   1e3       10.9.0.1   02:8e:ca:71:14:75\n");
   const auto hosts = table_rows(topo, ObjectKind::kHost, std::string("2024-01-01"));
   EXPECT_EQ(output::to_table(*hosts, table_spec(ObjectKind::kHost)),
             "NAME         ROLE     VTEP         UNDERLAY-IF\n"
