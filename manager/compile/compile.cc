@@ -4,8 +4,10 @@
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
+#include "compile/incremental.h"
 #include "compile/plan.h"
 
 namespace vnet::compile {
@@ -30,20 +32,46 @@ auto full_key(const PlannedNeigh& n) { return std::tie(n.vni, n.ip, n.mac); }
 auto full_key(const PlannedRemoteSrc& r) { return std::tie(r.vni, r.vtep, r.prefix); }
 auto full_key(const PlannedPort& p) { return std::tie(p.interface, p.endpoint, p.endpoint_id); }
 
-// Sort by `key`, then drop exact duplicates. Entries with the same key but
-// different payloads survive (a validated topology never produces them); the
-// tie is broken by the full value so the order stays deterministic.
-template <typename T, typename Key>
-void sort_by_key(std::vector<T>& v, Key key) {
-  std::sort(v.begin(), v.end(), [&](const T& a, const T& b) {
-    auto ka = key(a);
-    auto kb = key(b);
+auto sort_key(const PlannedPort& p) { return std::tie(p.interface); }
+auto sort_key(const PlannedFdb& f) { return std::tie(f.vni, f.mac); }
+auto sort_key(const PlannedNeigh& n) { return std::tie(n.vni, n.ip); }
+auto sort_key(const PlannedRemoteSrc& r) { return std::tie(r.vni, r.vtep, r.prefix); }
+
+// The order of a plan's lists: by key, ties broken by the full value so the
+// order stays deterministic. An incremental compile merges with the same
+// order, which is what makes its plan equal to a full compile's.
+struct PlanOrder {
+  template <typename T>
+  bool operator()(const T& a, const T& b) const {
+    const auto ka = sort_key(a);
+    const auto kb = sort_key(b);
     if (ka != kb) {
       return ka < kb;
     }
     return full_key(a) < full_key(b);
-  });
+  }
+  bool operator()(const PlannedNetwork& a, const PlannedNetwork& b) const {
+    return std::tie(a.vni, a.name) < std::tie(b.vni, b.name);
+  }
+};
+
+// Sorts into plan order, then drops exact duplicates. Entries with the same
+// key but different payloads survive (a validated topology never produces
+// them).
+template <typename T>
+void sort_plan_list(std::vector<T>& v) {
+  std::sort(v.begin(), v.end(), PlanOrder{});
   v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+// Puts every list of `plan` in plan order (networks are unique by name
+// already).
+void sort_plan(HostPlan& plan) {
+  std::sort(plan.networks.begin(), plan.networks.end(), PlanOrder{});
+  sort_plan_list(plan.ports);
+  sort_plan_list(plan.fdb);
+  sort_plan_list(plan.neigh);
+  sort_plan_list(plan.remote_src);
 }
 
 // (network name, next-hop address) -> destinations routed through it. A
@@ -81,19 +109,124 @@ std::vector<Ipv4Prefix> endpoint_sources(const Endpoint& ep, const NextHopRoutes
   return out;
 }
 
+// What compiling an endpoint needs from the rest of the topology.
+struct HostContext {
+  const Host* self = nullptr;
+  std::unordered_map<std::string_view, const Host*> hosts;
+  NextHopRoutes next_hops;
+};
+
+// Fails only if `host_name` is not in the topology.
+Result<HostContext> host_context(const Topology& topo, const std::string& host_name) {
+  HostContext ctx;
+  ctx.hosts.reserve(topo.hosts.size());
+  for (const auto& h : topo.hosts) {
+    ctx.hosts.emplace(h.name, &h);
+  }
+  auto self_it = ctx.hosts.find(host_name);
+  if (self_it == ctx.hosts.end()) {
+    return Status::error("host '" + host_name + "' is not in the topology", ENOENT);
+  }
+  ctx.self = self_it->second;
+  ctx.next_hops = collect_next_hops(topo);
+  return ctx;
+}
+
+// A plan with the host's own fields and no entries.
+HostPlan empty_plan(const Topology& topo, const Host& self) {
+  HostPlan plan;
+  plan.host = self.name;
+  plan.role = self.role;
+  plan.vtep_ip = self.vtep_ip;
+  plan.underlay_interface = self.underlay_interface;
+  plan.vxlan_port = topo.underlay.vxlan_port;
+  plan.underlay_mtu = topo.underlay.mtu;
+  return plan;
+}
+
+// Adds what `ep`, an endpoint of `net` (a network present here), puts in
+// the plan: its ARP entry, and its port or where its VTEP is.
+void add_endpoint(const HostContext& ctx, const Endpoint& ep, PlannedNetwork& net,
+                  HostPlan& plan) {
+  const std::uint32_t vni = net.vni;
+  plan.neigh.push_back(PlannedNeigh{.vni = vni, .ip = ep.ip, .mac = ep.mac});
+  std::vector<Ipv4Prefix> sources = endpoint_sources(ep, ctx.next_hops);
+
+  if (ep.host == ctx.self->name) {
+    plan.fdb.push_back(
+        PlannedFdb{.vni = vni, .mac = ep.mac, .interface = ep.interface, .endpoint_id = ep.id});
+    net.port_interfaces.push_back(ep.interface);
+    plan.ports.push_back(PlannedPort{.endpoint = ep.name,
+                                     .endpoint_id = ep.id,
+                                     .interface = ep.interface,
+                                     .vni = vni,
+                                     .mac = ep.mac,
+                                     .ip = ep.ip,
+                                     .sources = std::move(sources)});
+    return;
+  }
+
+  // A validated topology names only known hosts; an unknown one has no
+  // VTEP to forward to, so it contributes only its ARP entry.
+  auto host_it = ctx.hosts.find(ep.host);
+  if (host_it == ctx.hosts.end()) {
+    return;
+  }
+  const Ipv4 vtep = host_it->second->vtep_ip;
+  plan.fdb.push_back(PlannedFdb{.vni = vni, .mac = ep.mac, .vtep = vtep, .endpoint_id = ep.id});
+  net.remote_vteps.push_back(vtep);
+  for (const auto& prefix : sources) {
+    plan.remote_src.push_back(PlannedRemoteSrc{.vni = vni, .vtep = vtep, .prefix = prefix});
+  }
+}
+
+void finish_network(PlannedNetwork& net) {
+  sort_unique(net.remote_vteps);
+  sort_unique(net.port_interfaces);
+}
+
+// The remote VTEPs that share a network with us, sorted.
+std::vector<Ipv4> all_vteps(const std::vector<PlannedNetwork>& networks) {
+  std::vector<Ipv4> out;
+  for (const auto& net : networks) {
+    out.insert(out.end(), net.remote_vteps.begin(), net.remote_vteps.end());
+  }
+  sort_unique(out);
+  return out;
+}
+
+// Replaces the entries of `vnis` in `list` (in plan order) by `replacement`
+// (in plan order, entries of those VNIs only) and moves the old ones, in
+// order, to `replaced`. One merge pass leaves `list` exactly as sorting the
+// whole of it would.
+template <typename T>
+void replace_vnis(std::vector<T>& list, const std::set<std::uint32_t>& vnis,
+                  const std::vector<T>& replacement, std::vector<T>& replaced) {
+  std::vector<T> out;
+  out.reserve(list.size() + replacement.size());
+  auto next = replacement.begin();
+  for (T& entry : list) {
+    if (vnis.count(entry.vni) != 0) {
+      replaced.push_back(std::move(entry));
+      continue;
+    }
+    for (; next != replacement.end() && PlanOrder{}(*next, entry); ++next) {
+      out.push_back(*next);
+    }
+    out.push_back(std::move(entry));
+  }
+  out.insert(out.end(), next, replacement.end());
+  list = std::move(out);
+}
+
 }  // namespace
 
 Result<HostPlan> compile(const Topology& topo, const std::string& host_name) {
-  std::unordered_map<std::string_view, const Host*> hosts;
-  hosts.reserve(topo.hosts.size());
-  for (const auto& h : topo.hosts) {
-    hosts.emplace(h.name, &h);
+  auto ctx = host_context(topo, host_name);
+  if (!ctx) {
+    return ctx.status();
   }
-  auto self_it = hosts.find(host_name);
-  if (self_it == hosts.end()) {
-    return Status::error("host '" + host_name + "' is not in the topology", ENOENT);
-  }
-  const Host& self = *self_it->second;
+  const Host& self = *ctx->self;
 
   std::unordered_map<std::string_view, const Network*> networks;
   networks.reserve(topo.networks.size());
@@ -109,21 +242,12 @@ Result<HostPlan> compile(const Topology& topo, const std::string& host_name) {
     }
   }
 
-  HostPlan plan;
-  plan.host = self.name;
-  plan.role = self.role;
-  plan.vtep_ip = self.vtep_ip;
-  plan.underlay_interface = self.underlay_interface;
-  plan.vxlan_port = topo.underlay.vxlan_port;
-  plan.underlay_mtu = topo.underlay.mtu;
-
+  HostPlan plan = empty_plan(topo, self);
   std::map<std::string_view, PlannedNetwork> planned;  // by network name
   for (auto name : present) {
     const Network& n = *networks.at(name);
     planned[name] = PlannedNetwork{.name = n.name, .vni = n.vni};
   }
-
-  const NextHopRoutes next_hops = collect_next_hops(topo);
 
   // Hashed: every endpoint of the topology is looked up here, and most are
   // in networks not present (a tree lookup cost ~9 string compares each).
@@ -135,39 +259,8 @@ Result<HostPlan> compile(const Topology& topo, const std::string& host_name) {
 
   for (const auto& ep : topo.endpoints) {
     auto net_it = planned_index.find(ep.network);
-    if (net_it == planned_index.end()) {
-      continue;
-    }
-    PlannedNetwork& net = *net_it->second;
-    const std::uint32_t vni = net.vni;
-    plan.neigh.push_back(PlannedNeigh{.vni = vni, .ip = ep.ip, .mac = ep.mac});
-    std::vector<Ipv4Prefix> sources = endpoint_sources(ep, next_hops);
-
-    if (ep.host == self.name) {
-      plan.fdb.push_back(
-          PlannedFdb{.vni = vni, .mac = ep.mac, .interface = ep.interface, .endpoint_id = ep.id});
-      net.port_interfaces.push_back(ep.interface);
-      plan.ports.push_back(PlannedPort{.endpoint = ep.name,
-                                       .endpoint_id = ep.id,
-                                       .interface = ep.interface,
-                                       .vni = vni,
-                                       .mac = ep.mac,
-                                       .ip = ep.ip,
-                                       .sources = std::move(sources)});
-      continue;
-    }
-
-    // A validated topology names only known hosts; an unknown one has no
-    // VTEP to forward to, so it contributes only its ARP entry.
-    auto host_it = hosts.find(ep.host);
-    if (host_it == hosts.end()) {
-      continue;
-    }
-    const Ipv4 vtep = host_it->second->vtep_ip;
-    plan.fdb.push_back(PlannedFdb{.vni = vni, .mac = ep.mac, .vtep = vtep, .endpoint_id = ep.id});
-    net.remote_vteps.push_back(vtep);
-    for (const auto& prefix : sources) {
-      plan.remote_src.push_back(PlannedRemoteSrc{.vni = vni, .vtep = vtep, .prefix = prefix});
+    if (net_it != planned_index.end()) {
+      add_endpoint(*ctx, ep, *net_it->second, plan);
     }
   }
 
@@ -176,23 +269,101 @@ Result<HostPlan> compile(const Topology& topo, const std::string& host_name) {
   // neigh and fdb entries arrive with distributed routing.
 
   for (auto& [name, net] : planned) {
-    sort_unique(net.remote_vteps);
-    sort_unique(net.port_interfaces);
-    plan.vteps.insert(plan.vteps.end(), net.remote_vteps.begin(), net.remote_vteps.end());
+    finish_network(net);
     plan.networks.push_back(std::move(net));
   }
-  sort_unique(plan.vteps);
-  std::sort(plan.networks.begin(), plan.networks.end(),
-            [](const PlannedNetwork& a, const PlannedNetwork& b) {
-              return std::tie(a.vni, a.name) < std::tie(b.vni, b.name);
-            });
-
-  sort_by_key(plan.ports, [](const PlannedPort& p) { return std::tie(p.interface); });
-  sort_by_key(plan.fdb, [](const PlannedFdb& f) { return std::tie(f.vni, f.mac); });
-  sort_by_key(plan.neigh, [](const PlannedNeigh& n) { return std::tie(n.vni, n.ip); });
-  sort_by_key(plan.remote_src,
-              [](const PlannedRemoteSrc& r) { return std::tie(r.vni, r.vtep, r.prefix); });
+  plan.vteps = all_vteps(plan.networks);
+  sort_plan(plan);
   return plan;
+}
+
+Result<PlanChange> recompile_networks(const Topology& topo, const std::string& host_name,
+                                      const NetworkIndex& index,
+                                      const std::set<std::string>& networks, HostPlan& plan) {
+  if (index.size() != topo.endpoints.size()) {
+    return Status::error("network index describes " + std::to_string(index.size()) +
+                             " endpoints, the topology has " +
+                             std::to_string(topo.endpoints.size()),
+                         ESTALE);
+  }
+  auto ctx = host_context(topo, host_name);
+  if (!ctx) {
+    return ctx.status();
+  }
+  const Host& self = *ctx->self;
+
+  // The networks' share of the plan, compiled as compile() does: from their
+  // endpoints in topology order, when one of them is here.
+  HostPlan fresh = empty_plan(topo, self);
+  std::set<std::uint32_t> vnis;
+  for (const std::string& name : networks) {
+    // find_network() keeps the first of duplicate names, as compile() does;
+    // endpoints naming no network contribute nothing in either.
+    const Network* network = topo.find_network(name);
+    if (network == nullptr) {
+      continue;
+    }
+    vnis.insert(network->vni);
+    const std::vector<std::uint32_t>& members = index.endpoints(name);
+    const bool present = std::any_of(members.begin(), members.end(), [&](std::uint32_t i) {
+      return topo.endpoints[i].host == self.name;
+    });
+    if (!present) {
+      continue;
+    }
+    PlannedNetwork net{.name = network->name, .vni = network->vni};
+    for (std::uint32_t i : members) {
+      add_endpoint(*ctx, topo.endpoints[i], net, fresh);
+    }
+    finish_network(net);
+    fresh.networks.push_back(std::move(net));
+  }
+  sort_plan(fresh);
+
+  // The change's map keys must be its own (see the header): VNIs key fdb,
+  // neigh, remote_src and networks; interfaces and endpoint ids key ports,
+  // port_src and ep_stats.
+  for (const auto& net : plan.networks) {
+    if (vnis.count(net.vni) != 0 && networks.count(net.name) == 0) {
+      return Status::error("network " + net.name + " shares vni " + std::to_string(net.vni) +
+                               " with a changed network",
+                           EEXIST);
+    }
+  }
+  std::unordered_set<std::string_view> interfaces;
+  std::unordered_set<std::uint32_t> endpoint_ids;
+  auto claim = [&](const PlannedPort& port) {
+    interfaces.insert(port.interface);
+    endpoint_ids.insert(port.endpoint_id);
+  };
+  std::for_each(fresh.ports.begin(), fresh.ports.end(), claim);
+  for (const auto& port : plan.ports) {
+    if (vnis.count(port.vni) != 0) {
+      claim(port);
+    }
+  }
+  for (const auto& port : plan.ports) {
+    if (vnis.count(port.vni) == 0 && (interfaces.count(port.interface) != 0 ||
+                                      endpoint_ids.count(port.endpoint_id) != 0)) {
+      return Status::error("endpoint " + port.endpoint + " shares interface " + port.interface +
+                               " or id " + std::to_string(port.endpoint_id) +
+                               " with an endpoint of a changed network",
+                           EEXIST);
+    }
+  }
+
+  PlanChange change;
+  change.before = empty_plan(topo, self);
+  change.before.vteps = plan.vteps;
+  replace_vnis(plan.ports, vnis, fresh.ports, change.before.ports);
+  replace_vnis(plan.fdb, vnis, fresh.fdb, change.before.fdb);
+  replace_vnis(plan.neigh, vnis, fresh.neigh, change.before.neigh);
+  replace_vnis(plan.remote_src, vnis, fresh.remote_src, change.before.remote_src);
+  replace_vnis(plan.networks, vnis, fresh.networks, change.before.networks);
+  plan.vteps = all_vteps(plan.networks);
+  change.after = std::move(fresh);
+  change.after.vteps = plan.vteps;
+  return change;
 }
 
 }  // namespace vnet::compile

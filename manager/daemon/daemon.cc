@@ -336,6 +336,11 @@ void Daemon::sync(bool full, bool links) {
   if (store_dirty_) {
     unaffected = load_desired();
   }
+  if (full || links) {
+    // Interfaces may resolve differently now, or every map is dumped anyway:
+    // the whole plan is reconciled.
+    plan_change_.reset();
+  }
   // A generation that leaves this host's plan as it was needs no bind or
   // reconcile (a pass over every entry of the plan): only the report moves
   // on, and the last pass's messages still describe this host. Anything
@@ -371,6 +376,7 @@ bool Daemon::load_desired() {
   switch (update->kind) {
     case Kind::kEmpty:
       state_.reset();
+      network_index_ = {};
       version_ = {};
       have_state_ = false;
       generation_ = 0;
@@ -388,6 +394,7 @@ bool Daemon::load_desired() {
       return false;
     case Kind::kFull:
       state_ = std::move(*update->state);
+      network_index_ = compile::NetworkIndex(state_->topology);
       version_ = update->version;
       compile_state();
       return false;
@@ -416,13 +423,57 @@ bool Daemon::load_desired() {
     return load_desired();
   }
   version_ = update->version;
-  if (affected || !plan_ || !plan_error_.empty()) {
+  // The index follows every generation, whether or not it changes this host.
+  auto changed_networks = network_index_.apply(delta);
+  if (!changed_networks) {
+    log_warn("network index: " + changed_networks.status().message() + ": rebuilding it");
+    network_index_ = compile::NetworkIndex(state_->topology);
     compile_state();
     return false;
   }
-  // The plan stands as compiled for the previous generation.
+  if (!plan_ || !plan_error_.empty()) {
+    compile_state();
+    return false;
+  }
+  if (!affected) {
+    // The plan stands as compiled for the previous generation.
+    have_state_ = true;
+    generation_ = state_->generation;
+    return true;
+  }
+  // Endpoints alone changed: only their networks can differ in the plan.
+  if (!delta.others_changed && compile_networks(*changed_networks)) {
+    return false;
+  }
+  compile_state();
+  return false;
+}
+
+bool Daemon::compile_networks(const std::set<std::string>& networks) {
+  const store::StoredState& state = *state_;
+  auto change =
+      compile::recompile_networks(state.topology, opts_.host, network_index_, networks, *plan_);
+  if (!change) {
+    log_info("generation " + std::to_string(state.generation) + ": " +
+             change.status().message() + "; compiling in full");
+    return false;
+  }
+  // Underlay neighbours are kept for the plan's VTEPs only.
+  if (change->before.vteps != change->after.vteps) {
+    neighbours_pending_ = true;
+  }
+  // The change alone brings the maps up to date only if they held the plan
+  // it was made on.
+  if (maps_match_plan_) {
+    plan_change_ = std::move(*change);
+  } else {
+    plan_change_.reset();
+  }
+  maps_match_plan_ = false;
   have_state_ = true;
-  generation_ = state_->generation;
+  log_info("generation " + std::to_string(state.generation) + " loaded (" +
+           std::to_string(networks.size()) + " networks recompiled)");
+  generation_ = state.generation;
   return true;
 }
 
@@ -439,6 +490,8 @@ void Daemon::compile_state() {
     plan_ = std::move(*plan);
     plan_error_.clear();
   }
+  plan_change_.reset();
+  maps_match_plan_ = false;
   if (state.generation != generation_) {
     log_info("generation " + std::to_string(state.generation) + " loaded");
     neighbours_pending_ = true;
@@ -447,6 +500,10 @@ void Daemon::compile_state() {
 }
 
 void Daemon::apply_plan(bool full) {
+  // Taken now, so that a pass ending early leaves no change behind that a
+  // later pass would apply on top of maps it does not describe.
+  const std::optional<compile::PlanChange> change = std::exchange(plan_change_, std::nullopt);
+  maps_match_plan_ = false;
   std::vector<std::string> errors;
   std::vector<std::string> notes;
   if (!have_state_) {
@@ -541,8 +598,8 @@ void Daemon::apply_plan(bool full) {
 
   // Maps first: an interface's program must find its port entry the moment
   // it is attached.
-  auto desired = reconcile::bind_plan(plan, links_->resolver());
-  auto counts = reconcile::reconcile(desired, datapath_->lookup(), &map_shadow_);
+  auto counts = write_maps(plan, change ? &*change : nullptr);
+  maps_match_plan_ = counts.is_ok();
   if (!counts) {
     errors.push_back("maps: " + counts.status().message());
   } else if (counts->updated != 0 || counts->deleted != 0) {
@@ -617,6 +674,23 @@ void Daemon::apply_plan(bool full) {
   }
   const store::HostState state = errors.empty() ? store::HostState::kOk : store::HostState::kError;
   set_outcome(state, std::move(errors), std::move(notes));
+}
+
+Result<reconcile::Counts> Daemon::write_maps(const compile::HostPlan& plan,
+                                             const compile::PlanChange* change) {
+  const reconcile::InterfaceResolver resolve = links_->resolver();
+  if (change != nullptr) {
+    auto counts = reconcile::reconcile_change(reconcile::bind_plan(change->before, resolve),
+                                              reconcile::bind_plan(change->after, resolve),
+                                              datapath_->lookup(), map_shadow_);
+    if (counts || counts.status().err() != ENODATA) {
+      return counts;
+    }
+    // The shadow cannot stand in for the maps (a reload cleared it, or a
+    // failed write made it forget a map): all of them, dumping those.
+  }
+  return reconcile::reconcile(reconcile::bind_plan(plan, resolve), datapath_->lookup(),
+                              &map_shadow_);
 }
 
 void Daemon::log_delivery_changes(const compile::HostPlan& plan) {

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "compile/incremental.h"
 #include "compile/plan.h"
 #include "daemon/control_server.h"
 #include "daemon/event_loop.h"
@@ -72,7 +73,14 @@ class Daemon {
   bool load_desired();
   // A full load (or a delta applied) left `state_` at a new generation.
   void compile_state();
+  // A delta of endpoints only: recompiles just `networks` (those of its
+  // endpoints) into plan_. False when that is refused (compile in full).
+  bool compile_networks(const std::set<std::string>& networks);
   void apply_plan(bool full);
+  // Brings the maps to `plan`: only the keys of `change` when there is one
+  // and the shadow can stand in for the maps, else every key.
+  Result<reconcile::Counts> write_maps(const compile::HostPlan& plan,
+                                       const compile::PlanChange* change);
   // Logs each port whose receive path (its VNET_PORT_F_* flags) changed.
   void log_delivery_changes(const compile::HostPlan& plan);
   void keep_neighbours();
@@ -107,11 +115,18 @@ class Daemon {
   // Desired state. The decoded topology stays in memory so the next
   // generation can arrive as a small delta instead of the whole state.
   std::optional<store::StoredState> state_;
+  compile::NetworkIndex network_index_;  // of state_'s endpoints, for compile_networks()
   store::StateVersion version_;
   std::uint64_t generation_ = 0;
   bool have_state_ = false;           // the store holds a generation
   std::optional<compile::HostPlan> plan_;
   std::string plan_error_;            // why there is no plan (host absent, ...)
+  // The last apply_plan() reconciled plan_ as it is now, without a failure.
+  bool maps_match_plan_ = false;
+  // How plan_ differs from what the maps hold, when that is one incremental
+  // compile on top of maps that matched the plan before it: the next pass
+  // then reconciles just these keys. Otherwise (nullopt) the whole plan.
+  std::optional<compile::PlanChange> plan_change_;
   std::uint32_t underlay_ifindex_ = 0;  // where the underlay programs are attached
   // The last failed datapath load/reload: its config and error message.
   std::optional<std::pair<datapath::Config, std::string>> load_failure_;

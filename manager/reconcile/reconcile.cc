@@ -68,15 +68,16 @@ struct MapState {
   MapIo* io = nullptr;
   Entries dumped;                     // when dumped
   const Entries* current = nullptr;   // the dump or the shadow's copy
+  std::vector<MapIo::KeyValue> writes;  // entries to write (missing or different)
   std::vector<const Bytes*> stale;    // keys to prune, found by the merge walk
   bool usable = false;  // found and read; otherwise it is neither updated nor pruned
   bool failed = false;  // some write failed: the shadow forgets this map
 };
 
-// Writes `writes` (all to one map): in one batch when the map can, else (or
+// Writes `st.writes` (all to one map): in one batch when the map can, else (or
 // when the batch fails) one by one, naming each failure.
-void apply_updates(MapState& st, const std::vector<MapIo::KeyValue>& writes, Counts& counts,
-                   Failures& failures) {
+void apply_updates(MapState& st, Counts& counts, Failures& failures) {
+  const std::vector<MapIo::KeyValue>& writes = st.writes;
   if (writes.empty()) {
     return;
   }
@@ -145,7 +146,6 @@ Result<Counts> reconcile(const DesiredMaps& desired, const MapLookup& lookup, Ma
 
     // Both sides are sorted by key: one merge walk finds what to write and
     // what to prune.
-    std::vector<MapIo::KeyValue> writes;
     auto cur = st.current->begin();
     const auto cur_end = st.current->end();
     for (const auto& [key, value] : want.entries) {
@@ -161,12 +161,12 @@ Result<Counts> reconcile(const DesiredMaps& desired, const MapLookup& lookup, Ma
           continue;
         }
       }
-      writes.emplace_back(&key, &value);
+      st.writes.emplace_back(&key, &value);
     }
     for (; cur != cur_end; ++cur) {
       st.stale.push_back(&cur->first);
     }
-    apply_updates(st, writes, counts, failures);
+    apply_updates(st, counts, failures);
   }
 
   // Prune what the walks above found stale: entries written since then are
@@ -189,6 +189,76 @@ Result<Counts> reconcile(const DesiredMaps& desired, const MapLookup& lookup, Ma
       }
       st.stale.clear();  // points into the shadow's old copy, replaced next
       shadow->set(st.desired->name, st.desired->entries);
+    }
+  }
+
+  if (!failures.empty()) {
+    return failures.status();
+  }
+  return counts;
+}
+
+Result<Counts> reconcile_change(const DesiredMaps& before, const DesiredMaps& after,
+                                const MapLookup& lookup, MapShadow& shadow) {
+  // Everything needed is checked before the first write: a refusal must
+  // leave nothing half done for the full pass that follows it.
+  std::vector<MapState> states(after.maps.size());
+  std::vector<Entries*> shadowed(after.maps.size());
+  for (std::size_t i = 0; i < after.maps.size(); ++i) {
+    const MapDesired& want = after.maps[i];
+    states[i].desired = &want;
+    states[i].io = lookup(want.name);
+    shadowed[i] = shadow.find(want.name);
+    if (states[i].io == nullptr || shadowed[i] == nullptr) {
+      return Status::error(want.name + ": not " +
+                               (states[i].io == nullptr ? "found" : "in the shadow") +
+                               ": reconcile in full",
+                           ENODATA);
+    }
+    states[i].current = shadowed[i];
+    states[i].usable = true;
+  }
+
+  Counts counts;
+  Failures failures;
+  for (MapState& st : states) {
+    const MapDesired& want = *st.desired;
+    for (const auto& [key, value] : want.entries) {
+      auto cur = st.current->find(key);
+      if (cur != st.current->end() && (want.presence_only || cur->second == value)) {
+        ++counts.unchanged;
+        continue;
+      }
+      st.writes.emplace_back(&key, &value);
+    }
+    // What the change's old side held and its new side does not.
+    auto old = std::find_if(before.maps.begin(), before.maps.end(),
+                            [&](const MapDesired& m) { return m.name == want.name; });
+    if (old != before.maps.end()) {
+      for (const auto& [key, value] : old->entries) {
+        if (want.entries.count(key) == 0 && st.current->count(key) != 0) {
+          st.stale.push_back(&key);
+        }
+      }
+    }
+    apply_updates(st, counts, failures);
+  }
+  for (std::size_t i = states.size(); i-- > 0;) {
+    apply_removes(states[i], counts, failures);
+  }
+
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    MapState& st = states[i];
+    if (st.failed) {
+      shadow.forget(st.desired->name);  // dumped by the next full pass
+      continue;
+    }
+    Entries& entries = *shadowed[i];
+    for (const auto& [key, value] : st.writes) {
+      entries.insert_or_assign(*key, *value);
+    }
+    for (const Bytes* key : st.stale) {
+      entries.erase(*key);
     }
   }
 

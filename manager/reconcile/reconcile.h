@@ -100,6 +100,10 @@ class MapShadow {
     auto it = maps_.find(map);
     return it == maps_.end() ? nullptr : &it->second;
   }
+  Entries* find(const std::string& map) {
+    auto it = maps_.find(map);
+    return it == maps_.end() ? nullptr : &it->second;
+  }
   void set(const std::string& map, Entries entries) { maps_[map] = std::move(entries); }
   void forget(const std::string& map) { maps_.erase(map); }
 
@@ -113,5 +117,18 @@ class MapShadow {
 // `shadow`, a map it knows is not dumped, and the shadow is updated.
 Result<Counts> reconcile(const DesiredMaps& desired, const MapLookup& lookup,
                          MapShadow* shadow = nullptr);
+
+// reconcile() for a plan change (compile::PlanChange) alone: `before` and
+// `after` are bind_plan() of its two sides, so the keys they hold are all
+// the change can touch, and every other key keeps its entry untouched and
+// unread. Work is proportional to the change, not to the maps (a
+// one-endpoint change at 100k endpoints writes 3 entries instead of walking
+// ~80k). The shadow stands in for the maps and is updated in place, so it
+// must hold every map of `after` as the last pass left it: when it does not
+// (cleared, or a map forgotten after a failure), or a map is not found,
+// nothing is written and the error is ENODATA: reconcile in full instead.
+// Order, batching and failure handling are reconcile()'s.
+Result<Counts> reconcile_change(const DesiredMaps& before, const DesiredMaps& after,
+                                const MapLookup& lookup, MapShadow& shadow);
 
 }  // namespace vnet::reconcile
