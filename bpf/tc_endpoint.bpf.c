@@ -137,6 +137,32 @@ static __always_inline int router_error(struct __sk_buff *skb, __u32 ip_hlen,
 	return ret;
 }
 
+/* To one of the router's own addresses: it answers ping, nothing else. */
+static __always_inline int router_local(struct __sk_buff *skb,
+					const struct vnet_tx *tx, __u32 ip_hlen)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct icmp_echo_hdr *icmp;
+	struct iphdr *iph;
+	int ret;
+
+	iph = data + ETH_HLEN;
+	if ((void *)(iph + 1) > data_end || ip_hlen > 60)
+		return VNET_DROP(VNET_DROP_MALFORMED);
+	icmp = (void *)iph + ip_hlen;
+	if (iph->protocol != IPPROTO_ICMP ||
+	    (iph->frag_off & (IP_MF_BE | IP_OFFSET_BE)) ||
+	    (void *)(icmp + 1) > data_end || icmp->type != ICMP_ECHO)
+		return VNET_DROP(VNET_DROP_ROUTER_LOCAL);
+	ret = icmp_echo_reply_in_place(skb, ip_hlen);
+	if (ret < 0)
+		return ret;
+	stats_tx(tx->ep_id, tx->len);
+	stats_rx(tx->ep_id, tx->len);
+	return bpf_redirect(skb->ifindex, 0);
+}
+
 /*
  * Distributed routing of an IPv4 packet the endpoint sent to a router
  * interface's MAC: longest prefix in that router's routes, TTL, next hop's
@@ -168,22 +194,8 @@ static __always_inline int endpoint_route(struct __sk_buff *skb,
 	if ((void *)(iph + 1) > data_end)
 		return VNET_DROP(VNET_DROP_MALFORMED);
 
-	/* The router's own address: it answers ping, nothing else. */
-	if (iph->daddr == rif->ip_be) {
-		struct icmp_echo_hdr *icmp = (void *)iph + ip_hlen;
-		int ret;
-
-		if (iph->protocol != IPPROTO_ICMP ||
-		    (iph->frag_off & (IP_MF_BE | IP_OFFSET_BE)) ||
-		    (void *)(icmp + 1) > data_end || icmp->type != ICMP_ECHO)
-			return VNET_DROP(VNET_DROP_ROUTER_LOCAL);
-		ret = icmp_echo_reply_in_place(skb, ip_hlen);
-		if (ret < 0)
-			return ret;
-		stats_tx(tx->ep_id, tx->len);
-		stats_rx(tx->ep_id, tx->len);
-		return bpf_redirect(skb->ifindex, 0);
-	}
+	if (iph->daddr == rif->ip_be)
+		return router_local(skb, tx, ip_hlen);
 
 	rkey.prefixlen = 64;
 	rkey.router_id = id;
@@ -192,20 +204,29 @@ static __always_inline int endpoint_route(struct __sk_buff *skb,
 	if (!rt)
 		return router_error(skb, ip_hlen, ICMP_DEST_UNREACH, ICMP_NET_UNREACH,
 				    rif, tx->ep_id, VNET_DROP_NO_ROUTE);
-	if (iph->ttl <= 1)
-		return router_error(skb, ip_hlen, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL,
-				    rif, tx->ep_id, VNET_DROP_TTL_EXCEEDED);
 	nkey.vni = rt->vni;
 	nkey.ip_be = rt->nh_ip_be ? rt->nh_ip_be : iph->daddr;
 	n = bpf_map_lookup_elem(&vnet_neigh, &nkey);
-	if (!n)
-		return router_error(skb, ip_hlen, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH,
-				    rif, tx->ep_id, VNET_DROP_HOST_UNREACHABLE);
 	fkey.vni = rt->vni;
 	fkey.pad = 0;
-	mac_copy(fkey.mac, n->mac);
-	dst = bpf_map_lookup_elem(&vnet_fdb, &fkey);
-	if (!dst || (!dst->ifindex && !dst->vtep_be))
+	dst = NULL;
+	if (n) {
+		mac_copy(fkey.mac, n->mac);
+		dst = bpf_map_lookup_elem(&vnet_fdb, &fkey);
+		if (!dst) {
+			/* The router's address on another of its networks? */
+			const struct vnet_router_iface *own;
+
+			own = bpf_map_lookup_elem(&vnet_rtr_ifaces, &fkey);
+			if (own && own->router_id == id && own->ip_be == nkey.ip_be &&
+			    !rt->nh_ip_be)
+				return router_local(skb, tx, ip_hlen);
+		}
+	}
+	if (iph->ttl <= 1)
+		return router_error(skb, ip_hlen, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL,
+				    rif, tx->ep_id, VNET_DROP_TTL_EXCEEDED);
+	if (!n || !dst || (!dst->ifindex && !dst->vtep_be))
 		return router_error(skb, ip_hlen, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH,
 				    rif, tx->ep_id, VNET_DROP_HOST_UNREACHABLE);
 

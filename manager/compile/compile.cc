@@ -9,6 +9,7 @@
 
 #include "compile/incremental.h"
 #include "compile/plan.h"
+#include "topology/routes.h"
 
 namespace vnet::compile {
 
@@ -31,11 +32,17 @@ auto full_key(const PlannedFdb& f) {
 auto full_key(const PlannedNeigh& n) { return std::tie(n.vni, n.ip, n.mac); }
 auto full_key(const PlannedRemoteSrc& r) { return std::tie(r.vni, r.vtep, r.prefix); }
 auto full_key(const PlannedPort& p) { return std::tie(p.interface, p.endpoint, p.endpoint_id); }
+auto full_key(const PlannedRouterIface& r) { return std::tie(r.vni, r.mac, r.router_id, r.ip); }
+auto full_key(const PlannedRoute& r) {
+  return std::tie(r.router_id, r.destination, r.vni, r.next_hop, r.mac);
+}
 
 auto sort_key(const PlannedPort& p) { return std::tie(p.interface); }
 auto sort_key(const PlannedFdb& f) { return std::tie(f.vni, f.mac); }
 auto sort_key(const PlannedNeigh& n) { return std::tie(n.vni, n.ip); }
 auto sort_key(const PlannedRemoteSrc& r) { return std::tie(r.vni, r.vtep, r.prefix); }
+auto sort_key(const PlannedRouterIface& r) { return std::tie(r.vni, r.mac); }
+auto sort_key(const PlannedRoute& r) { return std::tie(r.router_id, r.destination); }
 
 // The order of a plan's lists: by key, ties broken by the full value so the
 // order stays deterministic. An incremental compile merges with the same
@@ -72,6 +79,8 @@ void sort_plan(HostPlan& plan) {
   sort_plan_list(plan.fdb);
   sort_plan_list(plan.neigh);
   sort_plan_list(plan.remote_src);
+  sort_plan_list(plan.router_ifaces);
+  sort_plan_list(plan.routes);
 }
 
 // (network name, next-hop address) -> destinations routed through it. A
@@ -195,6 +204,115 @@ std::vector<Ipv4> all_vteps(const std::vector<PlannedNetwork>& networks) {
   return out;
 }
 
+// Every remote VTEP the plan talks to: its networks' and its routers'.
+std::vector<Ipv4> plan_vteps(const HostPlan& plan) {
+  std::vector<Ipv4> out = all_vteps(plan.networks);
+  out.insert(out.end(), plan.routed_vteps.begin(), plan.routed_vteps.end());
+  sort_unique(out);
+  return out;
+}
+
+std::uint32_t fnv1a32(std::string_view s) {
+  std::uint32_t h = 2166136261u;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
+// Distributed routing: what the routers attached to the networks present
+// here (`present`, by name) add to the plan. See compile() in plan.h.
+void add_routers(const Topology& topo, const HostContext& ctx,
+                 const std::set<std::string_view>& present, HostPlan& plan) {
+  const auto ids = router_ids(topo);
+  // Per network a router here attaches: the VNIs present here it is routed
+  // into (every other network of the same routers that is present).
+  std::unordered_map<std::string_view, std::set<std::uint32_t>> routed_into;
+  std::unordered_set<std::string_view> reachable;  // attached here, not present
+  for (const auto& router : topo.routers) {
+    std::vector<const Network*> nets;
+    bool here = false;
+    for (const auto& iface : router.interfaces) {
+      const Network* net = topo.find_network(iface.network);
+      if (net == nullptr) {
+        continue;
+      }
+      nets.push_back(net);
+      here |= present.count(net->name) != 0;
+    }
+    if (!here) {
+      continue;
+    }
+    const std::uint32_t id = ids.at(router.name);
+    for (const auto& iface : router.interfaces) {
+      const Network* net = topo.find_network(iface.network);
+      if (net == nullptr || present.count(net->name) == 0) {
+        continue;
+      }
+      const Mac mac = topology::effective_mac(router, iface);
+      plan.router_ifaces.push_back(
+          PlannedRouterIface{.vni = net->vni, .mac = mac, .router_id = id, .ip = iface.ip.addr});
+      plan.neigh.push_back(PlannedNeigh{.vni = net->vni, .ip = iface.ip.addr, .mac = mac});
+    }
+    for (const auto& route : topology::effective_routes(topo, router)) {
+      const Network* egress = topo.find_network(route.network);
+      plan.routes.push_back(PlannedRoute{.router_id = id,
+                                         .destination = route.destination,
+                                         .vni = egress->vni,
+                                         .next_hop = route.next_hop,
+                                         .mac = route.mac});
+    }
+    for (const Network* from : nets) {
+      if (present.count(from->name) == 0) {
+        reachable.insert(from->name);
+      }
+      for (const Network* into : nets) {
+        if (into != from && present.count(into->name) != 0) {
+          routed_into[from->name].insert(into->vni);
+        }
+      }
+    }
+  }
+  if (routed_into.empty() && reachable.empty()) {
+    return;
+  }
+
+  std::vector<Ipv4> routed_vteps;
+  for (const auto& ep : topo.endpoints) {
+    const bool reach = reachable.count(ep.network) != 0;
+    const auto into = routed_into.find(ep.network);
+    if (!reach && into == routed_into.end()) {
+      continue;
+    }
+    const Network* net = topo.find_network(ep.network);
+    auto host_it = ctx.hosts.find(ep.host);
+    if (net == nullptr || host_it == ctx.hosts.end() || ep.host == ctx.self->name) {
+      continue;  // a local endpoint's network is present: compiled already
+    }
+    const Ipv4 vtep = host_it->second->vtep_ip;
+    if (reach) {
+      // The next hops this host may route to on a network it does not hold.
+      plan.neigh.push_back(PlannedNeigh{.vni = net->vni, .ip = ep.ip, .mac = ep.mac});
+      plan.fdb.push_back(
+          PlannedFdb{.vni = net->vni, .mac = ep.mac, .vtep = vtep, .endpoint_id = ep.id});
+      routed_vteps.push_back(vtep);
+    }
+    if (into != routed_into.end()) {
+      // Routed on its own host into a network present here, its frames
+      // arrive with that network's VNI and its own addresses as source.
+      for (const auto& prefix : endpoint_sources(ep, ctx.next_hops)) {
+        for (std::uint32_t vni : into->second) {
+          plan.remote_src.push_back(PlannedRemoteSrc{.vni = vni, .vtep = vtep, .prefix = prefix});
+        }
+      }
+      routed_vteps.push_back(vtep);
+    }
+  }
+  sort_unique(routed_vteps);
+  plan.routed_vteps = std::move(routed_vteps);
+}
+
 // Replaces the entries of `vnis` in `list` (in plan order) by `replacement`
 // (in plan order, entries of those VNIs only) and moves the old ones, in
 // order, to `replaced`. One merge pass leaves `list` exactly as sorting the
@@ -264,17 +382,52 @@ Result<HostPlan> compile(const Topology& topo, const std::string& host_name) {
     }
   }
 
-  // Router interfaces do not answer ARP yet: a gateway that resolves but
-  // does not route would only turn "no route" into silent drops. Their
-  // neigh and fdb entries arrive with distributed routing.
-
   for (auto& [name, net] : planned) {
     finish_network(net);
     plan.networks.push_back(std::move(net));
   }
-  plan.vteps = all_vteps(plan.networks);
+  add_routers(topo, *ctx, present, plan);
+  plan.vteps = plan_vteps(plan);
   sort_plan(plan);
   return plan;
+}
+
+std::set<std::string> networks_of_interest(const Topology& topo, const HostPlan& plan) {
+  std::set<std::string> out;
+  for (const auto& net : plan.networks) {
+    out.insert(net.name);
+  }
+  std::set<std::string> routed;
+  for (const auto& router : topo.routers) {
+    const bool here = std::any_of(router.interfaces.begin(), router.interfaces.end(),
+                                  [&](const auto& iface) { return out.count(iface.network) != 0; });
+    if (here) {
+      for (const auto& iface : router.interfaces) {
+        routed.insert(iface.network);
+      }
+    }
+  }
+  out.insert(routed.begin(), routed.end());
+  return out;
+}
+
+std::unordered_map<std::string, std::uint32_t> router_ids(const Topology& topo) {
+  std::vector<std::string_view> names;
+  names.reserve(topo.routers.size());
+  for (const auto& r : topo.routers) {
+    names.push_back(r.name);
+  }
+  std::sort(names.begin(), names.end());
+  std::unordered_map<std::string, std::uint32_t> ids;
+  std::unordered_set<std::uint32_t> taken;
+  for (std::string_view name : names) {
+    std::uint32_t id = fnv1a32(name);
+    while (id == 0 || !taken.insert(id).second) {
+      ++id;
+    }
+    ids.emplace(std::string(name), id);
+  }
+  return ids;
 }
 
 Result<PlanChange> recompile_networks(const Topology& topo, const std::string& host_name,
@@ -352,6 +505,19 @@ Result<PlanChange> recompile_networks(const Topology& topo, const std::string& h
     }
   }
 
+  // A routed network's endpoints reach into other networks' share of plans
+  // (remote_src of the VNIs they are routed into, routers' neighbours):
+  // those changes take a full compile.
+  for (const auto& router : topo.routers) {
+    for (const auto& iface : router.interfaces) {
+      if (networks.count(iface.network) != 0) {
+        return Status::error("network " + iface.network + " is attached to router " +
+                                 router.name,
+                             EXDEV);
+      }
+    }
+  }
+
   PlanChange change;
   change.before = empty_plan(topo, self);
   change.before.vteps = plan.vteps;
@@ -360,7 +526,7 @@ Result<PlanChange> recompile_networks(const Topology& topo, const std::string& h
   replace_vnis(plan.neigh, vnis, fresh.neigh, change.before.neigh);
   replace_vnis(plan.remote_src, vnis, fresh.remote_src, change.before.remote_src);
   replace_vnis(plan.networks, vnis, fresh.networks, change.before.networks);
-  plan.vteps = all_vteps(plan.networks);
+  plan.vteps = plan_vteps(plan);
   change.after = std::move(fresh);
   change.after.vteps = plan.vteps;
   return change;

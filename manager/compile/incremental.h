@@ -82,7 +82,9 @@ struct PlanChange {
 // network shares its VNI with a network outside `networks` present on this
 // host, or one of its local ports shares an interface or endpoint id with a
 // port outside them. A validated topology never does; the refusal keeps the
-// change's map keys disjoint from the rest of the plan's.
+// change's map keys disjoint from the rest of the plan's. Also refused
+// (EXDEV) when a recompiled network is attached to a router: its endpoints
+// then reach into the share of other networks (compile() in plan.h).
 Result<PlanChange> recompile_networks(const topology::Topology& topo, const std::string& host,
                                       const NetworkIndex& index,
                                       const std::set<std::string>& networks, HostPlan& plan);

@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "net/addr.h"
@@ -66,6 +68,29 @@ struct PlannedNetwork {
   bool operator==(const PlannedNetwork&) const = default;
 };
 
+// A router interface on a network present here: frames a local endpoint
+// sends to its MAC are routed on this host; its address answers ping and
+// ARP (a PlannedNeigh), and the MAC may arrive as the inner source of frames
+// other hosts routed.
+struct PlannedRouterIface {
+  std::uint32_t vni = 0;
+  Mac mac;
+  std::uint32_t router_id = 0;
+  Ipv4 ip;
+  bool operator==(const PlannedRouterIface&) const = default;
+};
+
+// One route of a router attached to a network present here: its effective
+// table (topology::effective_routes), keyed by the router's id.
+struct PlannedRoute {
+  std::uint32_t router_id = 0;
+  Ipv4Prefix destination;
+  std::uint32_t vni = 0;          // egress network
+  std::optional<Ipv4> next_hop;   // nullopt: connected
+  Mac mac;                        // the router's MAC on the egress network
+  bool operator==(const PlannedRoute&) const = default;
+};
+
 struct HostPlan {
   std::string host;
   topology::HostRole role = topology::HostRole::kHypervisor;
@@ -79,13 +104,35 @@ struct HostPlan {
   std::vector<PlannedFdb> fdb;               // by (vni, mac)
   std::vector<PlannedNeigh> neigh;           // by (vni, ip)
   std::vector<PlannedRemoteSrc> remote_src;  // by (vni, vtep, prefix)
-  std::vector<Ipv4> vteps;                   // remote VTEPs that share a network with us
+  std::vector<Ipv4> vteps;                   // remote VTEPs that share a network with us,
+                                             // or whose endpoints we route to or from
+  std::vector<Ipv4> routed_vteps;            // sorted: the latter (routing's share of vteps)
   std::vector<PlannedNetwork> networks;      // by vni
+  std::vector<PlannedRouterIface> router_ifaces;  // by (vni, mac)
+  std::vector<PlannedRoute> routes;               // by (router_id, destination)
 
   bool operator==(const HostPlan&) const = default;
 };
 
 // Fails only if `host` is not in the topology.
+//
+// Routing is distributed, so a host also holds what its endpoints reach
+// through the routers attached to their networks: those routers' interfaces
+// on local networks and their tables, the endpoints (fdb, neigh) of every
+// network such a router attaches, the sources of remote endpoints on those
+// networks as valid inner sources on the local networks they are routed
+// into (remote_src), and their hosts' VTEPs.
 Result<HostPlan> compile(const topology::Topology& topo, const std::string& host);
+
+// The networks whose endpoints can change `plan` (compiled from `topo`):
+// those present on its host, and every network a router attached to one of
+// them attaches (distributed routing holds their endpoints too).
+std::set<std::string> networks_of_interest(const topology::Topology& topo, const HostPlan& plan);
+
+// Each router's id in the datapath (keys its routes): FNV-1a of its name,
+// so the id does not depend on what else the topology holds and a route
+// change never renumbers a router; the rare collision is resolved by
+// probing, in name order. Never 0.
+std::unordered_map<std::string, std::uint32_t> router_ids(const topology::Topology& topo);
 
 }  // namespace vnet::compile

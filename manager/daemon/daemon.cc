@@ -404,14 +404,12 @@ bool Daemon::load_desired() {
 
   const store::StateDelta& delta = *update->delta;
   // Decided on the base, before applying: it looks at the old values of
-  // the changed endpoints and at the networks present here now.
+  // the changed endpoints and at the networks whose endpoints this host
+  // holds now (present here, or reached through a router).
   bool affected = true;
   if (plan_) {
-    std::set<std::string> present;
-    for (const auto& net : plan_->networks) {
-      present.insert(net.name);
-    }
-    affected = store::delta_affects_host(state_->topology, delta, opts_.host, present);
+    affected = store::delta_affects_host(state_->topology, delta, opts_.host,
+                                         compile::networks_of_interest(state_->topology, *plan_));
   }
   if (auto s = store::apply_delta(*state_, delta); !s) {
     // Cannot happen with a delta that matched our version; if it does, the

@@ -96,6 +96,36 @@ MapDesired fdb_map(const compile::HostPlan& plan, const Resolved& resolved) {
   return m;
 }
 
+MapDesired router_ifaces_map(const compile::HostPlan& plan) {
+  MapDesired m{.name = VNET_MAP_ROUTER_IFACES};
+  for (const auto& r : plan.router_ifaces) {
+    auto key = zeroed<vnet_fdb_key>();
+    key.vni = r.vni;
+    std::memcpy(key.mac, r.mac.bytes.data(), VNET_ETH_ALEN);
+    auto value = zeroed<vnet_router_iface>();
+    value.router_id = r.router_id;
+    value.ip_be = r.ip.be();
+    m.entries.insert_or_assign(to_bytes(key), to_bytes(value));
+  }
+  return m;
+}
+
+MapDesired routes_map(const compile::HostPlan& plan) {
+  MapDesired m{.name = VNET_MAP_ROUTES};
+  for (const auto& r : plan.routes) {
+    auto key = zeroed<vnet_route_key>();
+    key.prefixlen = 32 + static_cast<__u32>(r.destination.len);
+    key.router_id = r.router_id;
+    key.ip_be = r.destination.addr.be();
+    auto value = zeroed<vnet_route>();
+    value.vni = r.vni;
+    value.nh_ip_be = r.next_hop ? r.next_hop->be() : 0;
+    std::memcpy(value.smac, r.mac.bytes.data(), VNET_ETH_ALEN);
+    m.entries.insert_or_assign(to_bytes(key), to_bytes(value));
+  }
+  return m;
+}
+
 MapDesired port_src_map(const compile::HostPlan& plan, const Resolved& resolved) {
   MapDesired m{.name = VNET_MAP_PORT_SRC};
   for (const auto& port : plan.ports) {
@@ -199,11 +229,15 @@ DesiredMaps bind_plan(const compile::HostPlan& plan, const InterfaceResolver& re
   // Update order: what a port's traffic depends on (VTEPs, sources, ARP,
   // forwarding, flood lists, counters) exists before the port entry that
   // lets its traffic in; reconcile() prunes in the reverse order.
-  out.maps.reserve(8);
+  // Routes before the router interfaces that send traffic into them, so a
+  // new router never answers "no route" for a prefix it has.
+  out.maps.reserve(10);
   out.maps.push_back(vteps_map(plan));
   out.maps.push_back(remote_src_map(plan));
   out.maps.push_back(neigh_map(plan));
   out.maps.push_back(fdb_map(plan, resolved));
+  out.maps.push_back(routes_map(plan));
+  out.maps.push_back(router_ifaces_map(plan));
   out.maps.push_back(port_src_map(plan, resolved));
   out.maps.push_back(networks_map(plan, resolved));
   out.maps.push_back(ep_stats_map(plan));

@@ -24,10 +24,11 @@ std::optional<StateDelta> make_delta(const StoredState& base, const StateVersion
 // untouched and the caller loads in full.
 Status apply_delta(StoredState& state, const StateDelta& delta);
 
-// Whether `delta` can change the plan of `host`, whose present networks
-// (those with one of its endpoints) in the base are `present`. It cannot
-// when no non-endpoint list changed and every changed endpoint, before and
-// after, neither lives on `host` nor is in a present network. `base` must
+// Whether `delta` can change the plan of `host`, whose networks of interest
+// in the base are `present` (those with one of its endpoints, and those a
+// router attached to one of them reaches: compile::networks_of_interest).
+// It cannot when no non-endpoint list changed and every changed endpoint,
+// before and after, neither lives on `host` nor is in one of them. `base` must
 // be the delta's base (old values are looked up by index). When unsure: true.
 bool delta_affects_host(const topology::Topology& base, const StateDelta& delta,
                         const std::string& host, const std::set<std::string>& present);

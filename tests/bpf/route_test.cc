@@ -134,21 +134,22 @@ TEST_F(Route, UnknownAddressInAConnectedSubnetAnswersHostUnreachable) {
              router_error(in, kIcmpUnreach, 1, kIpRouter, VNET_DROP_HOST_UNREACHABLE, kEpVm1));
 }
 
-TEST_F(Route, GatewayAnswersPing) {
-  VT_NEED(Prog::kTcEndpoint);
+// Ping to `router_ip` (an address of r1) from vm1, and r1's reply.
+void check_router_ping(std::uint32_t router_ip, std::uint8_t ttl) {
   Ip4 h;
   h.proto = 1;
   h.src = kIpVm1;
-  h.dst = kIpRouter;
-  h.ttl = 64;
+  h.dst = router_ip;
+  h.ttl = ttl;
   const Bytes in = cat({eth(kRouterMac, kVm1Mac, kEthIp), ipv4(h, icmp_echo(0x77, 3, pattern(24)))});
   Bytes reply_icmp = icmp_echo(0x77, 3, pattern(24));
   reply_icmp[0] = 0;
   put16(reply_icmp, 2, 0);
   put16(reply_icmp, 2, inet_csum(reply_icmp));
   Ip4 r = h;
-  r.src = kIpRouter;
+  r.src = router_ip;
   r.dst = kIpVm1;
+  r.ttl = 64;
   const Bytes out = cat({eth(kVm1Mac, kRouterMac, kEthIp), ipv4(r, reply_icmp)});
   Expect e;
   e.verdict = kTcRedirect;
@@ -158,6 +159,17 @@ TEST_F(Route, GatewayAnswersPing) {
   e.ep.back().rx_packets = 1;
   e.ep.back().rx_bytes = static_cast<std::int64_t>(in.size());
   check_case(Prog::kTcEndpoint, in, "vm1-h", e);
+}
+
+TEST_F(Route, GatewayAnswersPing) {
+  VT_NEED(Prog::kTcEndpoint);
+  check_router_ping(kIpRouter, 64);
+}
+
+// Like a Linux router: any of its addresses answers, even with TTL 1.
+TEST_F(Route, RouterAnswersPingOnItsOtherInterface) {
+  VT_NEED(Prog::kTcEndpoint);
+  check_router_ping(kIpRouterC, 1);
 }
 
 TEST_F(Route, OtherTrafficToTheGatewayIsDropped) {

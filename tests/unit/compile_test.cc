@@ -1,5 +1,7 @@
 // compile(): a multi-host, two-tenant topology (blue and red share
-// 10.0.1.0/24 in different VNIs) checked entry by entry for one hypervisor.
+// 10.0.1.0/24 in different VNIs) checked entry by entry for one hypervisor,
+// routers included (distributed routing: hv1 also holds green, which it
+// reaches through rt).
 
 #include <gtest/gtest.h>
 
@@ -138,6 +140,8 @@ TEST(Compile, Fdb) {
       {.vni = 1001, .mac = mac("02:00:00:00:01:04"), .vtep = hv2, .endpoint_id = 7},
       {.vni = 2002, .mac = mac("02:00:00:00:02:01"), .interface = "r1-h", .endpoint_id = 4},
       {.vni = 2002, .mac = mac("02:00:00:00:02:02"), .vtep = ip("198.18.0.3"), .endpoint_id = 5},
+      // green is not on hv1, but b1 reaches it through rt.
+      {.vni = 3003, .mac = mac("02:00:00:00:03:01"), .vtep = hv2, .endpoint_id = 6},
   };
   EXPECT_EQ(plan->fdb, want);
 }
@@ -146,14 +150,19 @@ TEST(Compile, Neigh) {
   const Topology topo = two_tenants();
   auto plan = compile(topo, "hv1");
   ASSERT_TRUE(plan.is_ok());
-  // Endpoints only: router interfaces (10.0.1.1 on both) do not answer yet.
+  // The gateways (rt's explicit MAC, rt2's derived one), the endpoints, and
+  // green's g1: a next hop b1 reaches through rt.
+  const Mac rt2_red = topology::effective_mac(topo.routers[1], topo.routers[1].interfaces[0]);
   const std::vector<PlannedNeigh> want = {
+      {1001, ip("10.0.1.1"), mac("02:00:00:00:aa:01")},
       {1001, ip("10.0.1.11"), mac("02:00:00:00:01:01")},
       {1001, ip("10.0.1.12"), mac("02:00:00:00:01:02")},
       {1001, ip("10.0.1.13"), mac("02:00:00:00:01:03")},
       {1001, ip("10.0.1.14"), mac("02:00:00:00:01:04")},
+      {2002, ip("10.0.1.1"), rt2_red},
       {2002, ip("10.0.1.11"), mac("02:00:00:00:02:01")},
       {2002, ip("10.0.1.12"), mac("02:00:00:00:02:02")},
+      {3003, ip("10.0.3.5"), mac("02:00:00:00:03:01")},
   };
   EXPECT_EQ(plan->neigh, want);
 }
@@ -163,11 +172,13 @@ TEST(Compile, RemoteSources) {
   ASSERT_TRUE(plan.is_ok());
   const Ipv4 hv2 = ip("198.18.0.2");
   // b2 and b4 on hv2 share the VIP: one entry. b2 is next hop of rt's route.
-  // r2 (red, same address as b2) gets no route prefix.
+  // r2 (red, same address as b2) gets no route prefix. g1 (green, hv2) is
+  // routed into blue on hv2 by rt: its address arrives on blue's VNI.
   const std::vector<PlannedRemoteSrc> want = {
       {1001, hv2, pfx("10.0.1.12/32")},
       {1001, hv2, pfx("10.0.1.14/32")},
       {1001, hv2, pfx("10.0.1.100/32")},
+      {1001, hv2, pfx("10.0.3.5/32")},
       {1001, hv2, pfx("192.168.50.0/24")},
       {1001, ip("198.18.0.10"), pfx("10.0.1.13/32")},
       {2002, ip("198.18.0.3"), pfx("10.0.1.12/32")},
@@ -199,10 +210,11 @@ TEST(Compile, OtherHostsSeeTheirOwnSlice) {
   EXPECT_EQ(hv2->networks[0].port_interfaces, (std::vector<std::string>{"b2-h", "b4-h"}));
   EXPECT_EQ(hv2->networks[1].vni, 3003u);
   EXPECT_TRUE(hv2->networks[1].remote_vteps.empty());
-  // No router interface answers ARP before routing exists.
-  for (const auto& n : hv2->neigh) {
-    EXPECT_NE(n.ip, ip("10.0.3.1"));
-  }
+  // rt's gateway on green answers ARP there with its derived MAC.
+  const Topology topo = two_tenants();
+  const PlannedNeigh gw{3003, ip("10.0.3.1"),
+                        topology::effective_mac(topo.routers[0], topo.routers[0].interfaces[1])};
+  EXPECT_NE(std::find(hv2->neigh.begin(), hv2->neigh.end(), gw), hv2->neigh.end());
 
   auto sw = compile(two_tenants(), "sw1");
   ASSERT_TRUE(sw.is_ok());
@@ -210,6 +222,43 @@ TEST(Compile, OtherHostsSeeTheirOwnSlice) {
   ASSERT_EQ(sw->ports.size(), 1u);
   EXPECT_EQ(sw->ports[0].interface, "swp1");
   EXPECT_EQ(sw->networks[0].remote_vteps, (std::vector<Ipv4>{ip("198.18.0.1"), ip("198.18.0.2")}));
+}
+
+TEST(Compile, RouterInterfacesAndRoutes) {
+  const Topology topo = two_tenants();
+  auto plan = compile(topo, "hv1");
+  ASSERT_TRUE(plan.is_ok());
+  const auto ids = router_ids(topo);
+  const std::uint32_t rt = ids.at("rt"), rt2 = ids.at("rt2");
+  const Mac rt_green = topology::effective_mac(topo.routers[0], topo.routers[0].interfaces[1]);
+  const Mac rt2_red = topology::effective_mac(topo.routers[1], topo.routers[1].interfaces[0]);
+  // Interfaces on networks present here only (not rt's on green).
+  const std::vector<PlannedRouterIface> ifaces = {
+      {1001, mac("02:00:00:00:aa:01"), rt, ip("10.0.1.1")},
+      {2002, rt2_red, rt2, ip("10.0.1.1")},
+  };
+  EXPECT_EQ(plan->router_ifaces, ifaces);
+  // Both routers' whole tables, by (router id, destination).
+  std::vector<PlannedRoute> routes = {
+      {rt, pfx("10.0.1.0/24"), 1001, std::nullopt, mac("02:00:00:00:aa:01")},
+      {rt, pfx("10.0.3.0/24"), 3003, std::nullopt, rt_green},
+      {rt, pfx("192.168.50.0/24"), 1001, ip("10.0.1.12"), mac("02:00:00:00:aa:01")},
+      {rt2, pfx("10.0.1.0/24"), 2002, std::nullopt, rt2_red},
+      {rt2, pfx("172.16.0.0/16"), 2002, ip("10.0.1.11"), rt2_red},
+  };
+  std::sort(routes.begin(), routes.end(), [](const PlannedRoute& a, const PlannedRoute& b) {
+    return std::tie(a.router_id, a.destination) < std::tie(b.router_id, b.destination);
+  });
+  EXPECT_EQ(plan->routes, routes);
+  EXPECT_NE(rt, rt2);
+  EXPECT_NE(rt, 0u);
+}
+
+TEST(Compile, RouterIdsDoNotDependOnOtherRouters) {
+  Topology a = two_tenants();
+  Topology b = two_tenants();
+  b.routers.erase(b.routers.begin());  // without rt
+  EXPECT_EQ(router_ids(a).at("rt2"), router_ids(b).at("rt2"));
 }
 
 TEST(Compile, HostWithoutEndpointsIsEmpty) {

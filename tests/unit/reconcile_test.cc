@@ -120,8 +120,10 @@ TEST(Bind, MapOrderAndMissingInterfaces) {
   for (const auto& m : d.maps) {
     names.push_back(m.name);
   }
+  // Routes before the router interfaces that lead into them.
   EXPECT_EQ(names, (std::vector<std::string>{VNET_MAP_VTEPS, VNET_MAP_REMOTE_SRC, VNET_MAP_NEIGH,
-                                             VNET_MAP_FDB, VNET_MAP_PORT_SRC, VNET_MAP_NETWORKS,
+                                             VNET_MAP_FDB, VNET_MAP_ROUTES, VNET_MAP_ROUTER_IFACES,
+                                             VNET_MAP_PORT_SRC, VNET_MAP_NETWORKS,
                                              VNET_MAP_EP_STATS, VNET_MAP_PORTS}));
   EXPECT_EQ(d.missing_interfaces, (std::vector<std::string>{"r1-h"}));
   for (const auto& m : d.maps) {
@@ -310,8 +312,9 @@ class ReconcileTest : public ::testing::Test {
  protected:
   ReconcileTest() {
     for (const char* name :
-         {VNET_MAP_VTEPS, VNET_MAP_REMOTE_SRC, VNET_MAP_NEIGH, VNET_MAP_FDB, VNET_MAP_PORT_SRC,
-          VNET_MAP_NETWORKS, VNET_MAP_EP_STATS, VNET_MAP_PORTS}) {
+         {VNET_MAP_VTEPS, VNET_MAP_REMOTE_SRC, VNET_MAP_NEIGH, VNET_MAP_FDB, VNET_MAP_ROUTES,
+          VNET_MAP_ROUTER_IFACES, VNET_MAP_PORT_SRC, VNET_MAP_NETWORKS, VNET_MAP_EP_STATS,
+          VNET_MAP_PORTS}) {
       maps_.emplace(name, std::make_unique<FakeMap>(name, &log_));
     }
   }
