@@ -37,6 +37,9 @@ lab_vm hv2 blue2 10.0.1.12 02:00:00:00:01:12
 lab_vm hv3 blue3 10.0.1.13 02:00:00:00:01:13
 lab_vm hv1 red1 10.0.1.11 02:00:00:00:02:11
 lab_vm hv2 red2 10.0.1.12 02:00:00:00:02:12
+lab_vm hv2 green1 10.0.2.21 02:00:00:00:03:21
+ip -n "$P-blue1" route add default via 10.0.1.1
+ip -n "$P-green1" route add default via 10.0.2.1
 for h in hv1 hv2 hv3; do lab_vnetd "$h"; done
 
 say "apply the topology (two tenants, both on 10.0.1.0/24)"
@@ -49,6 +52,12 @@ say "traffic: blue1 (hv1) -> blue2 (hv2) across the bridge, -> blue3 (hv3) acros
 vn_exec blue1 ping -c 3 -i 0.2 10.0.1.12
 vn_exec blue1 ping -c 3 -i 0.2 10.0.1.13
 tcp_transfer blue1 blue3 10.0.1.13 $((8 * 1024 * 1024))
+
+say "routing: blue1 (10.0.1.11, hv1) -> green1 (10.0.2.21, hv2) through router r1, routed on hv1"
+run "$VNETCTL" --store "$LAB_STORE" get routers
+vn_exec blue1 ping -c 3 -i 0.2 10.0.2.21
+tcp_transfer blue1 green1 10.0.2.21 $((8 * 1024 * 1024))
+vn_exec blue1 "$LAB_PY" "$TRAFFIC" traceroute --to 10.0.2.21
 
 say "tenants: red2 pings 10.0.1.11 and reaches red1, never blue1 (same address)"
 vn_exec red2 ping -c 3 -i 0.2 10.0.1.11
