@@ -200,11 +200,18 @@ Status Daemon::setup() {
   return Status::ok();
 }
 
+std::chrono::milliseconds Daemon::resync_interval() {
+  const auto base = kFullResyncInterval.count();
+  std::uniform_int_distribution<std::chrono::milliseconds::rep> spread(base * 8 / 10,
+                                                                       base * 12 / 10);
+  return std::chrono::milliseconds(spread(resync_jitter_));
+}
+
 int Daemon::run() {
   log_info("started: store " + opts_.store_url + ", pins " + opts_.pin_dir + ", socket " +
            opts_.socket + ", " + std::to_string(links_->size()) + " links");
   const auto now = Clock::now();
-  next_resync_ = now + kFullResyncInterval;
+  next_resync_ = now + resync_interval();
   next_neighbours_ = now + kNeighbourInterval;
   sync(/*full=*/true, /*links=*/true);
   keep_neighbours();
@@ -221,7 +228,7 @@ int Daemon::run() {
       if (auto changed = links_->refresh(); !changed) {
         log_warn(changed.status().message());
       }
-      next_resync_ = Clock::now() + kFullResyncInterval;
+      next_resync_ = Clock::now() + resync_interval();
     }
     if (store_dirty_ || links_dirty_ || full_pending_) {
       const bool full = full_pending_;

@@ -22,6 +22,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <random>
 #include <utility>
 #include <vector>
 
@@ -39,7 +40,9 @@
 
 namespace vnet::daemon {
 
-// How often the whole state is re-verified, and underlay neighbours kept.
+// How often the whole state is re-verified (each interval drawn within
+// +-20 % of this, so daemons started together drift apart instead of all
+// dumping their maps at once), and underlay neighbours kept.
 inline constexpr std::chrono::milliseconds kFullResyncInterval{10000};
 inline constexpr std::chrono::milliseconds kNeighbourInterval{5000};
 
@@ -84,6 +87,8 @@ class Daemon {
   // Logs each port whose receive path (its VNET_PORT_F_* flags) changed.
   void log_delivery_changes(const compile::HostPlan& plan);
   void keep_neighbours();
+  // kFullResyncInterval, +-20 %.
+  std::chrono::milliseconds resync_interval();
   void publish_status();
   // Records the sync's result: `errors` fail the generation, `notes` (such
   // as an endpoint interface that does not exist yet) are only reported.
@@ -140,6 +145,7 @@ class Daemon {
   bool full_pending_ = false;
   bool neighbours_pending_ = false;
   std::chrono::steady_clock::time_point next_resync_;
+  std::minstd_rand resync_jitter_{std::random_device{}()};
   std::chrono::steady_clock::time_point next_neighbours_;
 
   // Reported state.
