@@ -87,11 +87,12 @@ def udp(sport, dport, payload):
     return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
 
 
-def inner_frame(dst_mac, src_mac, src_ip, dst_ip, size, sport=10000, dport=9):
+def inner_frame(dst_mac, src_mac, src_ip, dst_ip, size, sport=10000, dport=9, ttl=64):
     """An Ethernet/IPv4/UDP frame of `size` bytes (no FCS; >= 60)."""
     size = max(size, 60)
     payload = bytes((i * 7) & 0xFF for i in range(size - 42))
-    return eth(dst_mac, src_mac, 0x0800, ipv4(src_ip, dst_ip, 17, udp(sport, dport, payload)))
+    return eth(dst_mac, src_mac, 0x0800,
+               ipv4(src_ip, dst_ip, 17, udp(sport, dport, payload), ttl=ttl))
 
 
 def vxlan_frame(outer_dst_mac, outer_src_mac, src_vtep, dst_vtep, vni, inner,

@@ -20,6 +20,8 @@ struct tg_sink_counters {
 
 /* The generator's rewrite never reaches beyond this offset. */
 #define TG_GEN_MAX_FLOW_OFFSET 1024
+/* Header bytes tg_gen can rewrite from the template on every frame. */
+#define TG_GEN_MAX_RESTORE 128
 
 /*
  * The floor programs' VXLAN outer headers: Ethernet, IPv4 without options,

@@ -6,7 +6,10 @@
  * the big-endian 16-bit field at flow_offset as flow_base + (i % flows) for
  * the i-th frame, so the traffic spreads over that many flows (RSS, hashes,
  * conntrack). The field is written absolutely on every frame because live
- * frames recycle their pages without restoring the template.
+ * frames recycle their pages without restoring the template. For a path
+ * that rewrites headers in place on the frame's own page (routing: MACs,
+ * TTL, checksum), restore_len > 0 rewrites that many leading bytes from the
+ * template first, on the generator's CPU rather than the measured path's.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -16,6 +19,8 @@
 const volatile __u32 flows = 1;
 const volatile __u32 flow_offset;
 const volatile __u32 flow_base;	/* the template's value, host order */
+const volatile __u32 restore_len;	/* <= TG_GEN_MAX_RESTORE */
+const volatile __u8 template_head[TG_GEN_MAX_RESTORE];
 
 /* Next flow index. One test_run thread per program: no atomics needed. */
 __u32 flow_idx;
@@ -26,9 +31,16 @@ int tg_gen(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 off = flow_offset;
-	__u32 idx, val;
+	__u32 idx, val, i;
 	__u8 *field;
 
+	for (i = 0; i < TG_GEN_MAX_RESTORE && i < restore_len; i++) {
+		__u8 *b = data + i;
+
+		if ((void *)(b + 1) > data_end)
+			return XDP_ABORTED;
+		*b = template_head[i];
+	}
 	if (flows <= 1)
 		return XDP_TX;
 	if (off > TG_GEN_MAX_FLOW_OFFSET)

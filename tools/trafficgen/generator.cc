@@ -82,6 +82,8 @@ Result<GenSkel> load_program(const GenOptions& options) {
   skel->rodata->flows = options.flows;
   skel->rodata->flow_offset = options.flow_offset;
   skel->rodata->flow_base = options.flows > 1 ? read_be16(options.frame, options.flow_offset) : 0;
+  skel->rodata->restore_len = options.restore;
+  std::copy_n(options.frame.begin(), options.restore, skel->rodata->template_head);
   int err = trafficgen_gen__load(skel.get());
   if (err != 0) {
     return Status::os_error("load the generator's BPF program", -err);
@@ -105,6 +107,10 @@ Status validate(const GenOptions& options) {
                            ": the 16-bit field does not fit in the " +
                            std::to_string(options.frame.size()) + "-byte frame");
     }
+  }
+  if (options.restore > TG_GEN_MAX_RESTORE || options.restore > options.frame.size()) {
+    return Status::error("--restore must be at most " + std::to_string(TG_GEN_MAX_RESTORE) +
+                         " and the frame's length");
   }
   if (!(options.duration_s > 0) || options.duration_s > 86400) {
     return Status::error("--duration must be > 0 and at most 86400 seconds");

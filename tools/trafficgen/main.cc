@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "abi.h"
 #include "attach.h"
 #include "floor.h"
 #include "frame.h"
@@ -32,10 +33,13 @@ namespace {
 
 constexpr const char* kUsage = R"(usage:
   vnet-trafficgen gen --dev IFNAME --frame-hex HEX [--flows N] [--flow-offset OFF]
-                      [--duration SECONDS] [--batch-size N] [--cpu C]
+                      [--restore BYTES] [--duration SECONDS] [--batch-size N] [--cpu C]
       Sends the Ethernet frame HEX out of IFNAME at full rate (XDP live frames,
       XDP_TX; run inside IFNAME's netns). --flows N > 1 rewrites the big-endian
       16-bit field at --flow-offset to (template value + i % N) for frame i.
+      --restore B rewrites the first B bytes (<= 128) of every frame from the
+      template first: for paths that rewrite headers in place on the frame's
+      page (routing), which the kernel recycles without restoring it.
       Prints {"dev":..,"seconds":..,"frames_attempted":..,"flows":N}.
       frames_attempted is what the kernel was asked to send: count delivery
       at a sink. The receiving veth needs NAPI (an XDP program, e.g. the xdp
@@ -179,7 +183,7 @@ class Options {
 
 int cmd_gen(int argc, char** argv) {
   Options opt(argc, argv, 2,
-              {"dev", "frame-hex", "flows", "flow-offset", "duration", "batch-size", "cpu"});
+              {"dev", "frame-hex", "flows", "flow-offset", "restore", "duration", "batch-size", "cpu"});
   GenOptions gen;
   gen.dev = opt.required("dev");
   auto frame = parse_frame_hex(opt.required("frame-hex"));
@@ -189,6 +193,7 @@ int cmd_gen(int argc, char** argv) {
   gen.frame = std::move(*frame);
   gen.flows = static_cast<std::uint32_t>(opt.uint("flows", 1, kMaxFlows));
   gen.flow_offset = static_cast<std::uint32_t>(opt.uint("flow-offset", 0, 65535));
+  gen.restore = static_cast<std::uint32_t>(opt.uint("restore", 0, TG_GEN_MAX_RESTORE));
   gen.duration_s = opt.seconds("duration", 5.0);
   gen.batch_size = static_cast<std::uint32_t>(opt.uint("batch-size", 0, kMaxBatchSize));
   if (opt.get("batch-size") && gen.batch_size == 0) {
