@@ -82,31 +82,57 @@ static __always_inline __u32 flow_hash_ipv4(const struct iphdr *iph,
 	return h;
 }
 
-static __always_inline int endpoint_encap(struct __sk_buff *skb,
-					  struct vnet_tx *tx, __be32 vtep_be,
-					  int df, __u32 ip_hlen)
+/*
+ * Will the frame fit the underlay once encapsulated? 0 if so; otherwise the
+ * verdict: ICMP fragmentation-needed back to the VM for IPv4 with DF (from
+ * `from_be`, or the original destination when 0), else a TOO_BIG drop. The
+ * frame must still be as the VM sent it (the ICMP swaps its MACs).
+ */
+static __always_inline int endpoint_fits(struct __sk_buff *skb,
+					 const struct vnet_tx *tx, int df,
+					 __u32 ip_hlen, __be32 from_be)
 {
-	struct iphdr ip;
 	__u32 mtu;
 	int ret;
 
 	ret = encap_too_big(skb, tx, &mtu);
 	if (ret < 0)
 		return VNET_DROP(VNET_DROP_ERROR);
-	if (ret) {
-		if (!tx->ipv4 || !df)
-			return VNET_DROP(VNET_DROP_TOO_BIG);
-		ret = icmp_send_frag_needed(skb, ip_hlen,
-					    mtu > VNET_VXLAN_OVERHEAD ?
-					    mtu - VNET_VXLAN_OVERHEAD : 0);
-		if (ret >= 0)
-			stats_drop(VNET_DROP_FRAG_NEEDED, tx->ep_id);
-		return ret;
-	}
+	if (!ret)
+		return 0;
+	if (!tx->ipv4 || !df)
+		return VNET_DROP(VNET_DROP_TOO_BIG);
+	ret = icmp_send_error(skb, ip_hlen, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
+			      from_be, mtu > VNET_VXLAN_OVERHEAD ?
+			      mtu - VNET_VXLAN_OVERHEAD : 0);
+	if (ret >= 0)
+		stats_drop(VNET_DROP_FRAG_NEEDED, tx->ep_id);
+	return ret ? ret : VNET_DROP(VNET_DROP_ERROR);
+}
+
+/* Encapsulation of a frame endpoint_fits() accepted. */
+static __always_inline int endpoint_encap_fitting(struct __sk_buff *skb,
+						  struct vnet_tx *tx,
+						  __be32 vtep_be)
+{
+	struct iphdr ip;
+	int ret;
+
 	ret = encap_push(skb, tx, vtep_be, &ip);
 	if (ret < 0)
 		return ret;
 	return encap_xmit(skb, tx, vtep_be);
+}
+
+static __always_inline int endpoint_encap(struct __sk_buff *skb,
+					  struct vnet_tx *tx, __be32 vtep_be,
+					  int df, __u32 ip_hlen)
+{
+	int ret = endpoint_fits(skb, tx, df, ip_hlen, 0);
+
+	if (ret)
+		return ret;
+	return endpoint_encap_fitting(skb, tx, vtep_be);
 }
 
 /* A frame to a local port: the VM's namespace directly when it is a veth. */
@@ -129,7 +155,7 @@ static __always_inline int router_error(struct __sk_buff *skb, __u32 ip_hlen,
 	__be32 from = rif->ip_be;
 	int ret;
 
-	if (!icmp_rate_allow())
+	if (!icmp_error_allowed(skb, ip_hlen) || !icmp_rate_allow())
 		return VNET_DROP(reason);
 	ret = icmp_send_error(skb, ip_hlen, type, code, from, 0);
 	if (ret >= 0)
@@ -141,8 +167,8 @@ static __always_inline int router_error(struct __sk_buff *skb, __u32 ip_hlen,
 static __always_inline int router_local(struct __sk_buff *skb,
 					const struct vnet_tx *tx, __u32 ip_hlen)
 {
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
+	void *data = skb_data(skb);
+	void *data_end = skb_data_end(skb);
 	struct icmp_echo_hdr *icmp;
 	struct iphdr *iph;
 	int ret;
@@ -188,14 +214,22 @@ static __always_inline int endpoint_route(struct __sk_buff *skb,
 	__be16 old_word, new_word;
 	__u32 id = rif->router_id;
 
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
+	data = skb_data(skb);
+	data_end = skb_data_end(skb);
 	iph = data + ETH_HLEN;
 	if ((void *)(iph + 1) > data_end)
 		return VNET_DROP(VNET_DROP_MALFORMED);
 
 	if (iph->daddr == rif->ip_be)
 		return router_local(skb, tx, ip_hlen);
+
+	/* Multicast, limited broadcast, "this network" and loopback are never
+	 * routed (RFC 1812 5.3.7). */
+	if ((iph->daddr & bpf_htonl(0xf0000000)) == bpf_htonl(0xe0000000) ||
+	    iph->daddr == 0xffffffff ||
+	    (iph->daddr & bpf_htonl(0xff000000)) == 0 ||
+	    (iph->daddr & bpf_htonl(0xff000000)) == bpf_htonl(0x7f000000))
+		return VNET_DROP(VNET_DROP_NO_ROUTE);
 
 	rkey.prefixlen = 64;
 	rkey.router_id = id;
@@ -229,6 +263,16 @@ static __always_inline int endpoint_route(struct __sk_buff *skb,
 	if (!n || !dst || (!dst->ifindex && !dst->vtep_be))
 		return router_error(skb, ip_hlen, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH,
 				    rif, tx->ep_id, VNET_DROP_HOST_UNREACHABLE);
+	/*
+	 * Checked before the rewrite: fragmentation-needed goes back to the
+	 * VM from its gateway, with the frame's own addresses swapped.
+	 */
+	if (!dst->ifindex) {
+		int ret = endpoint_fits(skb, tx, df, ip_hlen, rif->ip_be);
+
+		if (ret)
+			return ret;
+	}
 
 	/* TTL - 1: the TTL and protocol bytes are one checksum word. */
 	old_word = *(__be16 *)&iph->ttl;
@@ -241,8 +285,8 @@ static __always_inline int endpoint_route(struct __sk_buff *skb,
 	if (bpf_l3_csum_replace(skb, ETH_HLEN + __builtin_offsetof(struct iphdr, check),
 				old_word, new_word, 2))
 		return VNET_DROP(VNET_DROP_ERROR);
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
+	data = skb_data(skb);
+	data_end = skb_data_end(skb);
 	iph = data + ETH_HLEN;
 	if ((void *)(iph + 1) > data_end)
 		return VNET_DROP(VNET_DROP_ERROR);
@@ -250,7 +294,7 @@ static __always_inline int endpoint_route(struct __sk_buff *skb,
 
 	if (dst->ifindex)
 		return endpoint_deliver_local(tx, dst);
-	return endpoint_encap(skb, tx, dst->vtep_be, df, ip_hlen);
+	return endpoint_encap_fitting(skb, tx, dst->vtep_be);
 }
 
 static __always_inline int endpoint_flood(struct __sk_buff *skb,
@@ -289,8 +333,8 @@ static __always_inline int endpoint_handle(struct __sk_buff *skb,
 	int df = 0;
 
 	skb_pull_headers(skb, ENDPOINT_PULL_LEN);
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
+	data = skb_data(skb);
+	data_end = skb_data_end(skb);
 	nh.pos = data;
 
 	eth = parse_ethhdr(&nh, data_end);

@@ -12,15 +12,18 @@
  * packet in tc instead would hand the VM one skb per segment.
  *
  * The device decapsulates; this program sees the inner frame and the tunnel
- * metadata (remote VTEP, local address, VNI) and applies the same checks as
- * XDP (lib/vxlan.h): XDP already dropped invalid frames on the underlay, but
- * the device's socket listens on every interface. Then delivery: a veth port
+ * metadata (remote VTEP, local address, VNI). The device's socket listens on
+ * every interface and address, and an outer source address proves nothing
+ * off the underlay: only frames vnet_tc_underlay marked on the underlay NIC
+ * are taken. Then the same checks as XDP (lib/vxlan.h; XDP already dropped
+ * invalid frames, but it may not be attached). Then delivery: a veth port
  * with bpf_redirect_peer (the skb enters the VM's namespace directly), a tap
  * with bpf_redirect to its egress; broadcast is cloned to every local port
  * of the network.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
+#include <linux/if_packet.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include <vnet/abi.h>
@@ -39,6 +42,15 @@ static __always_inline int tunnel_parse(struct __sk_buff *skb,
 	void *data_end;
 
 	vxlan_rx_init(rx);
+	if (skb->mark != VNET_MARK_UNDERLAY)
+		return VNET_DROP(VNET_DROP_NOT_UNDERLAY);
+	skb->mark = 0;
+	/*
+	 * The device untags an inner 802.1Q frame into skb->vlan_tci before tc:
+	 * the headers below would read as untagged.
+	 */
+	if (skb->vlan_present)
+		return VNET_DROP(VNET_DROP_ETHERTYPE);
 	if (bpf_skb_get_tunnel_key(skb, &key, sizeof(key), 0))
 		return VNET_DROP(VNET_DROP_ERROR); /* not from the VXLAN socket */
 	/* The socket listens on every local address; only our VTEP is ours. */
@@ -48,8 +60,8 @@ static __always_inline int tunnel_parse(struct __sk_buff *skb,
 	rx->vni = (__u32)key.tunnel_id;
 
 	skb_pull_headers(skb, VNET_RX_INNER_MAX);
-	nh.pos = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
+	nh.pos = skb_data(skb);
+	data_end = skb_data_end(skb);
 	return vxlan_rx_inner(&nh, data_end, rx);
 }
 
@@ -59,8 +71,14 @@ static __always_inline int tunnel_deliver(struct __sk_buff *skb,
 	const struct vnet_fdb_entry *dst = rx->dst;
 
 	stats_rx(dst->endpoint_id, skb->len);
-	if (dst->port_flags & VNET_PORT_F_PEER)
+	if (dst->port_flags & VNET_PORT_F_PEER) {
+		/*
+		 * The device classified the frame against its own MAC; the VM's
+		 * side receives it without a second eth_type_trans.
+		 */
+		bpf_skb_change_type(skb, PACKET_HOST);
 		return bpf_redirect_peer(dst->ifindex, 0);
+	}
 	return bpf_redirect(dst->ifindex, 0);
 }
 

@@ -82,8 +82,8 @@ static __always_inline int encap_too_big(struct __sk_buff *skb,
 	if (!gso_size || !tx->ipv4)
 		return 0;
 
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
+	data = skb_data(skb);
+	data_end = skb_data_end(skb);
 	iph = data + ETH_HLEN;
 	if ((void *)(iph + 1) > data_end)
 		return 0;
@@ -123,8 +123,8 @@ static __always_inline int encap_push(struct __sk_buff *skb,
 				      const struct vnet_tx *tx, __be32 vtep_be,
 				      struct iphdr *ip_tmpl)
 {
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
+	void *data = skb_data(skb);
+	void *data_end = skb_data_end(skb);
 	struct vxlanhdr_be *vxh;
 	struct eth_saved inner;
 	struct ethhdr *eth;
@@ -149,8 +149,8 @@ static __always_inline int encap_push(struct __sk_buff *skb,
 	if (rc)
 		return VNET_DROP(VNET_DROP_ERROR);
 
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
+	data = skb_data(skb);
+	data_end = skb_data_end(skb);
 	if (data + VXLAN_HDRS_LEN > data_end)
 		return VNET_DROP(VNET_DROP_ERROR);
 	if (cfg_poison_headroom())
@@ -213,8 +213,8 @@ static __always_inline long encap_fib(struct __sk_buff *skb, __be32 vtep_be,
 static __always_inline int encap_set_macs(struct __sk_buff *skb,
 					  const struct bpf_fib_lookup *fib)
 {
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
+	void *data = skb_data(skb);
+	void *data_end = skb_data_end(skb);
 	struct ethhdr *eth = data;
 
 	if ((void *)(eth + 1) > data_end)
@@ -317,8 +317,8 @@ static __always_inline int encap_flood(struct __sk_buff *skb,
 			stats_drop(VNET_DROP_NO_ROUTE_VTEP, tx->ep_id);
 			continue;
 		}
-		data = (void *)(long)skb->data;
-		data_end = (void *)(long)skb->data_end;
+		data = skb_data(skb);
+		data_end = skb_data_end(skb);
 		if (data + ETH_HLEN + sizeof(struct iphdr) > data_end)
 			return VNET_DROP(VNET_DROP_ERROR);
 		mac_copy(((struct ethhdr *)data)->h_dest, fib.dmac);

@@ -129,11 +129,34 @@ static __always_inline int icmp_send_error(struct __sk_buff *skb,
 	return bpf_redirect(skb->ifindex, 0);
 }
 
-static __always_inline int icmp_send_frag_needed(struct __sk_buff *skb,
-						 __u32 iph_len, __u32 mtu)
+/*
+ * May a router answer this packet with an ICMP error at all (RFC 1812
+ * 4.3.2.7)? Not for an ICMP error itself (only echo requests get one), a
+ * non-first fragment, a multicast or broadcast destination, or a source
+ * that names no single host.
+ */
+static __always_inline int icmp_error_allowed(struct __sk_buff *skb,
+					      __u32 iph_len)
 {
-	return icmp_send_error(skb, iph_len, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
-			       0, mtu);
+	void *data = skb_data(skb);
+	void *data_end = skb_data_end(skb);
+	struct iphdr *iph = data + ETH_HLEN;
+	__u8 *icmp_type;
+
+	if ((void *)(iph + 1) > data_end || iph_len > 60)
+		return 0;
+	if (iph->frag_off & IP_OFFSET_BE)
+		return 0;
+	if ((iph->daddr & bpf_htonl(0xf0000000)) == bpf_htonl(0xe0000000) ||
+	    iph->daddr == 0xffffffff || iph->saddr == 0 ||
+	    (iph->saddr & bpf_htonl(0xf0000000)) == bpf_htonl(0xe0000000))
+		return 0;
+	if (iph->protocol != IPPROTO_ICMP)
+		return 1;
+	icmp_type = (void *)iph + iph_len;
+	if ((void *)(icmp_type + 1) > data_end)
+		return 0;
+	return *icmp_type == ICMP_ECHO;
 }
 
 /*
@@ -184,8 +207,8 @@ static __always_inline int icmp_echo_reply_in_place(struct __sk_buff *skb,
 	__u8 mac[ETH_ALEN];
 	__be32 addr;
 
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
+	data = skb_data(skb);
+	data_end = skb_data_end(skb);
 	iph = data + ip_off;
 	if ((void *)(iph + 1) > data_end)
 		return VNET_DROP(VNET_DROP_MALFORMED);
@@ -200,8 +223,8 @@ static __always_inline int icmp_echo_reply_in_place(struct __sk_buff *skb,
 				bpf_htons(ICMP_ECHOREPLY << 8), 2))
 		return VNET_DROP(VNET_DROP_ERROR);
 
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
+	data = skb_data(skb);
+	data_end = skb_data_end(skb);
 	eth = data;
 	iph = data + ip_off;
 	if ((void *)(iph + 1) > data_end || icmp_off > 74)

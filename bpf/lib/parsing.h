@@ -193,6 +193,34 @@ static __always_inline void eth_restore(void *pkt, const struct eth_saved *s)
  * packet access can see the headers. A no-op (two loads) on the usual skb
  * whose headers are already in the linear area.
  */
+/*
+ * skb->data and skb->data_end, loaded straight from the context. With plain
+ * field reads clang may keep &skb->data_end in a register across calls and
+ * load through it later, which the verifier rejects ("dereference of
+ * modified ctx ptr"); an asm load always addresses the context itself.
+ */
+static __always_inline void *skb_data(const struct __sk_buff *skb)
+{
+	void *ptr;
+
+	asm volatile("%[ptr] = *(u32 *)(%[skb] + %[off])"
+		     : [ptr] "=r"(ptr)
+		     : [skb] "r"(skb),
+		       [off] "i"(__builtin_offsetof(struct __sk_buff, data)));
+	return ptr;
+}
+
+static __always_inline void *skb_data_end(const struct __sk_buff *skb)
+{
+	void *ptr;
+
+	asm volatile("%[ptr] = *(u32 *)(%[skb] + %[off])"
+		     : [ptr] "=r"(ptr)
+		     : [skb] "r"(skb),
+		       [off] "i"(__builtin_offsetof(struct __sk_buff, data_end)));
+	return ptr;
+}
+
 static __always_inline void skb_pull_headers(struct __sk_buff *skb, __u32 need)
 {
 	__u32 linear = skb->data_end - skb->data;

@@ -83,9 +83,11 @@ static __always_inline int vxlan_rx_reject(const struct vnet_rx *rx,
  * on vnet_tc_tunnel. nh points at the inner Ethernet header.
  *
  * Steps 3 and 4 share one lookup on the fast path: an fdb entry (vni, inner
- * source MAC) naming the outer source as its VTEP exists only for a VNI
- * present on this host and a VTEP of the topology, so it proves both; the
- * VTEP and VNI maps are read only to name the reason for a drop.
+ * source MAC) naming the outer source as its VTEP exists only for a VTEP of
+ * the topology and a VNI this host holds, so it proves both; the VTEP and
+ * VNI maps are read only to name the reason for a drop. (A VNI held only
+ * because a local router reaches it has fdb entries but no local port:
+ * frames on it end as NOT_LOCAL or, broadcast, UNKNOWN_VNI.)
  */
 static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 					  void *data_end, struct vnet_rx *rx)
@@ -94,6 +96,7 @@ static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 	struct ethhdr *ieth;
 	__be32 inner_src;
 	int bad, src_ok;
+	int routed = 0; /* inner source is a router interface's MAC */
 
 	/* 3-4. Known VTEP and VNI, inner source MAC behind that VTEP. */
 	ieth = parse_ethhdr(nh, data_end);
@@ -113,8 +116,8 @@ static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 		 * any VTEP of the topology (routing is distributed); the inner
 		 * IPv4 source check below ties them to the sending VTEP.
 		 */
-		src_ok = bpf_map_lookup_elem(&vnet_rtr_ifaces, &rx->dst_key) &&
-			 bpf_map_lookup_elem(&vnet_vteps, &rx->vtep_be);
+		src_ok = routed = bpf_map_lookup_elem(&vnet_rtr_ifaces, &rx->dst_key) &&
+				  bpf_map_lookup_elem(&vnet_vteps, &rx->vtep_be);
 	mac_copy(rx->dst_key.mac, ieth->h_dest);
 	if (!src_ok) {
 		int ret = vxlan_rx_reject(rx, VNET_DROP(VNET_DROP_FOREIGN_SOURCE));
@@ -138,6 +141,9 @@ static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 	} else if (ieth->h_proto == bpf_htons(ETH_P_ARP)) {
 		struct arp_eth_ipv4 *arp = parse_arp(nh, data_end);
 
+		/* Routers route IPv4; they never send ARP across the underlay. */
+		if (routed)
+			return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
 		if (!arp)
 			goto trunc_drop;
 		if (!arp_is_eth_ipv4(arp))

@@ -68,10 +68,10 @@ struct PlannedNetwork {
   bool operator==(const PlannedNetwork&) const = default;
 };
 
-// A router interface on a network present here: frames a local endpoint
-// sends to its MAC are routed on this host; its address answers ping and
-// ARP (a PlannedNeigh), and the MAC may arrive as the inner source of frames
-// other hosts routed.
+// An interface of a router attached to a network present here: frames a
+// local endpoint sends to its MAC are routed on this host; its address
+// answers ping and ARP (a PlannedNeigh), and the MAC may arrive as the inner
+// source of frames other hosts routed.
 struct PlannedRouterIface {
   std::uint32_t vni = 0;
   Mac mac;

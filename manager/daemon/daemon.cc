@@ -331,7 +331,7 @@ bool Daemon::interesting(const std::set<std::string>& names) const {
   if (!plan_) {
     return false;
   }
-  if (names.count(plan_->underlay_interface) != 0) {
+  if (names.count(plan_->underlay_interface) != 0 || names.count(netlink::kTunnelDevice) != 0) {
     return true;
   }
   return std::any_of(plan_->ports.begin(), plan_->ports.end(),
@@ -616,8 +616,14 @@ void Daemon::apply_plan(bool full) {
   // The VXLAN device and its filter before the underlay: attaching XDP
   // there also removes an older vnetd's tc decapsulation, after which
   // everything XDP passes goes to the device.
+  const auto prepare_tunnel = [this](std::uint32_t ifindex) -> Status {
+    if (auto s = datapath::disable_ipv6(netlink::kTunnelDevice); !s) {
+      return s;
+    }
+    return datapath_->ensure_tunnel(ifindex);
+  };
   if (auto tunnel = netlink::ensure_tunnel_device(links_->find(netlink::kTunnelDevice),
-                                                  plan.vxlan_port);
+                                                  plan.vxlan_port, prepare_tunnel);
       !tunnel) {
     errors.push_back("VXLAN device: " + tunnel.status().message());
   } else if (auto s = datapath_->ensure_tunnel(*tunnel); !s) {

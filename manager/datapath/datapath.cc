@@ -17,6 +17,7 @@
 // it: abi.h (included above through datapath.h) must come first.
 #include "tc_endpoint.skel.h"
 #include "tc_tunnel.skel.h"
+#include "tc_underlay.skel.h"
 #include "xdp_underlay.skel.h"
 #include "datapath/attach.h"
 #include "util/fs.h"
@@ -33,6 +34,7 @@ using SkelPtr = std::unique_ptr<Skel, SkelDeleter<Skel, Destroy>>;
 
 using XdpUnderlay = SkelPtr<xdp_underlay, xdp_underlay__destroy>;
 using TcTunnel = SkelPtr<tc_tunnel, tc_tunnel__destroy>;
+using TcUnderlay = SkelPtr<tc_underlay, tc_underlay__destroy>;
 using TcEndpoint = SkelPtr<tc_endpoint, tc_endpoint__destroy>;
 
 // Opens a skeleton with every LIBBPF_PIN_BY_NAME map under `pin_dir`
@@ -252,6 +254,12 @@ class ProgramSet {
       return tct.status();
     }
     set->tc_tunnel_ = std::move(*tct);
+    auto tcu = load_skeleton<TcUnderlay>("vnet_tc_underlay", tc_underlay__open_opts,
+                                         tc_underlay__load, pin_dir, cfg);
+    if (!tcu) {
+      return tcu.status();
+    }
+    set->tc_underlay_ = std::move(*tcu);
     auto tce = load_skeleton<TcEndpoint>("vnet_tc_endpoint", tc_endpoint__open_opts,
                                          tc_endpoint__load, pin_dir, cfg);
     if (!tce) {
@@ -266,6 +274,7 @@ class ProgramSet {
     return bpf_program__fd(xdp_underlay_->progs.vnet_xdp_underlay);
   }
   int tc_tunnel_fd() const { return bpf_program__fd(tc_tunnel_->progs.vnet_tc_tunnel); }
+  int tc_underlay_fd() const { return bpf_program__fd(tc_underlay_->progs.vnet_tc_underlay); }
   int tc_endpoint_fd() const { return bpf_program__fd(tc_endpoint_->progs.vnet_tc_endpoint); }
 
  private:
@@ -273,6 +282,7 @@ class ProgramSet {
   Config config_;
   XdpUnderlay xdp_underlay_;
   TcTunnel tc_tunnel_;
+  TcUnderlay tc_underlay_;
   TcEndpoint tc_endpoint_;
 };
 
@@ -357,19 +367,17 @@ Status Datapath::ensure(std::uint32_t ifindex, Hook hook, int prog_fd) {
 }
 
 Status Datapath::ensure_underlay(std::uint32_t ifindex) {
-  // If XDP fails (a foreign XDP program, a driver without native XDP), the
-  // VXLAN device and vnet_tc_tunnel still receive and check everything,
-  // slower, so traffic keeps flowing while the failure is reported.
+  // Both hooks are tried even if XDP fails (a foreign XDP program, a driver
+  // without native XDP): the tc filter marks the underlay's VXLAN for the
+  // VXLAN device, whose program then checks everything, slower, so traffic
+  // keeps flowing while the failure is reported. The filter replaces an
+  // older vnetd's, which decapsulated there itself.
   Status xdp = ensure(ifindex, Hook::kXdp, programs_->xdp_underlay_fd());
-  // vnetd before the VXLAN device decapsulated in a tc filter on the
-  // underlay, which would now take unicast away from the device's GRO.
-  if (!underlay_tc_released_.count(ifindex)) {
-    if (auto s = detach_tc_ingress(ifindex); !s) {
-      return xdp ? s : xdp;
-    }
-    underlay_tc_released_.insert(ifindex);
+  Status tc = ensure(ifindex, Hook::kTcIngress, programs_->tc_underlay_fd());
+  if (!xdp && !tc) {
+    return Status::error(xdp.message() + "; " + tc.message(), xdp.err());
   }
-  return xdp;
+  return xdp ? tc : xdp;
 }
 
 Status Datapath::ensure_tunnel(std::uint32_t ifindex) {
@@ -387,15 +395,11 @@ Status Datapath::release_underlay(std::uint32_t ifindex) {
   return xdp ? tc : xdp;
 }
 
-void Datapath::forget_attachments() {
-  attached_.clear();
-  underlay_tc_released_.clear();
-}
+void Datapath::forget_attachments() { attached_.clear(); }
 
 void Datapath::forget_attachments(std::uint32_t ifindex) {
   attached_.erase(std::make_pair(ifindex, Hook::kXdp));
   attached_.erase(std::make_pair(ifindex, Hook::kTcIngress));
-  underlay_tc_released_.erase(ifindex);
 }
 
 PinnedMap* Datapath::map(const std::string& name) {

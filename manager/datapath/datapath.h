@@ -16,7 +16,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -84,8 +83,7 @@ class Datapath {
   // current programs stay loaded (and attached).
   Status reload(const Config& config);
 
-  // Underlay: XDP (driver mode); a tc filter an older vnetd left there is
-  // removed.
+  // Underlay: XDP (driver mode) and tc ingress (marks VXLAN for the device).
   Status ensure_underlay(std::uint32_t ifindex);
   // vnetd's VXLAN device (collect_md): tc ingress.
   Status ensure_tunnel(std::uint32_t ifindex);
@@ -117,8 +115,6 @@ class Datapath {
   std::map<std::string, std::unique_ptr<PinnedMap>> maps_;
   // (ifindex, hook) -> program id we attached or found there.
   std::map<std::pair<std::uint32_t, Hook>, std::uint32_t> attached_;
-  // Underlays already checked for an older vnetd's tc filter.
-  std::set<std::uint32_t> underlay_tc_released_;
 };
 
 }  // namespace vnet::datapath

@@ -35,15 +35,19 @@ Status ensure_sysctl(std::string_view family, const std::string& ifname, std::st
 
 }  // namespace
 
-Status prepare_port_interface(const std::string& ifname) {
-  if (auto s = ensure_sysctl("ipv4", ifname, "forwarding", '1'); !s) {
-    return s;
-  }
+Status disable_ipv6(const std::string& ifname) {
   // Absent when IPv6 is disabled on the whole machine: nothing to turn off.
   if (auto s = ensure_sysctl("ipv6", ifname, "disable_ipv6", '1'); !s && s.err() != ENOENT) {
     return s;
   }
   return Status::ok();
+}
+
+Status prepare_port_interface(const std::string& ifname) {
+  if (auto s = ensure_sysctl("ipv4", ifname, "forwarding", '1'); !s) {
+    return s;
+  }
+  return disable_ipv6(ifname);
 }
 
 }  // namespace vnet::datapath

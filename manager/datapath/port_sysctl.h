@@ -18,4 +18,8 @@ namespace vnet::datapath {
 // Idempotent: reads each value first and writes only what differs.
 Status prepare_port_interface(const std::string& ifname);
 
+// IPv6 off on `ifname` (vnetd's VXLAN device too: router advertisements
+// and neighbour discovery decapsulated there must never reach the host).
+Status disable_ipv6(const std::string& ifname);
+
 }  // namespace vnet::datapath

@@ -44,7 +44,8 @@ Result<LinkInfo> get_by_name(Socket& sock, const std::string& name) {
 
 }  // namespace
 
-Result<std::uint32_t> ensure_tunnel_device(const LinkInfo* existing, std::uint16_t port) {
+Result<std::uint32_t> ensure_tunnel_device(const LinkInfo* existing, std::uint16_t port,
+                                           const std::function<Status(std::uint32_t)>& prepare) {
   const TunnelAction action = plan_tunnel(existing, port);
   if (action == TunnelAction::kNone) {
     return existing->ifindex;
@@ -56,6 +57,9 @@ Result<std::uint32_t> ensure_tunnel_device(const LinkInfo* existing, std::uint16
   std::vector<char> buf(kRequestBufferSize);
   const auto ignore = [](const nlmsghdr*) { return Status::ok(); };
   if (action == TunnelAction::kSetUp) {
+    if (auto s = prepare(existing->ifindex); !s) {
+      return s;
+    }
     if (auto s = sock->request(build_link_set_up(buf.data(), sock->next_seq(), existing->ifindex),
                                ignore);
         !s) {
@@ -92,6 +96,9 @@ Result<std::uint32_t> ensure_tunnel_device(const LinkInfo* existing, std::uint16
       !s && s.err() != EAFNOSUPPORT) {  // EAFNOSUPPORT: no IPv6 on this host
     return Status::error("addrgenmode none on " + std::string(kTunnelDevice) + ": " + s.message(),
                          s.err());
+  }
+  if (auto s = prepare(link->ifindex); !s) {
+    return s;
   }
   if (auto s = sock->request(build_link_set_up(buf.data(), sock->next_seq(), link->ifindex), ignore);
       !s) {

@@ -8,6 +8,7 @@
 // device outlives vnetd: a restart adopts it, so traffic never stops.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "netlink/messages.h"
@@ -27,7 +28,10 @@ enum class TunnelAction {
 TunnelAction plan_tunnel(const LinkInfo* existing, std::uint16_t port);
 
 // Makes the device exist as wanted; returns its ifindex. `existing` is the
-// link table's entry for kTunnelDevice (nullptr when absent).
-Result<std::uint32_t> ensure_tunnel_device(const LinkInfo* existing, std::uint16_t port);
+// link table's entry for kTunnelDevice (nullptr when absent). A device that
+// is created or found down gets `prepare(ifindex)` (vnetd attaches its
+// filter there) before it goes up: it never receives unfiltered.
+Result<std::uint32_t> ensure_tunnel_device(const LinkInfo* existing, std::uint16_t port,
+                                           const std::function<Status(std::uint32_t)>& prepare);
 
 }  // namespace vnet::netlink

@@ -37,6 +37,7 @@ constexpr ReasonName kReasons[] = {
     {VNET_DROP_TTL_EXCEEDED, "ttl_exceeded"},
     {VNET_DROP_HOST_UNREACHABLE, "host_unreachable"},
     {VNET_DROP_ROUTER_LOCAL, "router_local"},
+    {VNET_DROP_NOT_UNDERLAY, "not_underlay"},
     {VNET_DROP_ERROR, "error"},
 };
 

@@ -23,6 +23,10 @@
 #include "test_tunnel_shim.skel.h"
 #define VT_HAVE_TC_TUNNEL 1
 #endif
+#if __has_include("tc_underlay.skel.h")
+#include "tc_underlay.skel.h"
+#define VT_HAVE_TC_UNDERLAY 1
+#endif
 #if __has_include("tc_endpoint.skel.h")
 #include "tc_endpoint.skel.h"
 #define VT_HAVE_TC_ENDPOINT 1
@@ -39,7 +43,7 @@ struct ProgState {
   std::string error;
   std::function<void()> destroy;
 };
-ProgState g_prog[3];
+ProgState g_prog[4];
 MapFds g_maps;
 #ifdef VT_HAVE_TC_TUNNEL
 test_tunnel_shim* g_shim = nullptr;
@@ -308,6 +312,8 @@ const char* prog_name(Prog p) {
       return "vnet_tc_tunnel";
     case Prog::kTcEndpoint:
       return "vnet_tc_endpoint";
+    case Prog::kTcUnderlay:
+      return "vnet_tc_underlay";
   }
   return "?";
 }
@@ -344,7 +350,7 @@ std::string drop_name(int r) {
                                 "OUTER_FRAGMENT", "FRAG_NEEDED",   "TOO_BIG",        "NO_ROUTE_VTEP",
                                 "NOT_LOCAL",     "HAIRPIN",        "FLOOD_LIMIT",    "NOT_OUR_VTEP",
                                 "NO_ROUTE",      "TTL_EXCEEDED",   "HOST_UNREACHABLE", "ROUTER_LOCAL",
-                                "ERROR"};
+                                "NOT_UNDERLAY",  "ERROR"};
   static_assert(sizeof(names) / sizeof(names[0]) == VNET_DROP_MAX);
   return r >= 0 && r < VNET_DROP_MAX ? names[r] : "reason#" + std::to_string(r);
 }
@@ -366,6 +372,9 @@ bool programs_load(std::string* err) {
 #endif
 #ifdef VT_HAVE_TC_ENDPOINT
   VT_LOAD(tc_endpoint, 2);
+#endif
+#ifdef VT_HAVE_TC_UNDERLAY
+  VT_LOAD(tc_underlay, 3);
 #endif
   g_maps.ports = map_fd(VNET_MAP_PORTS);
   g_maps.port_src = map_fd(VNET_MAP_PORT_SRC);
@@ -583,14 +592,20 @@ RunResult run_prog(Prog p, const Bytes& in, const std::string& ifname) {
   } else {
     sctx.ifindex = static_cast<__u32>(idx);
     sctx.ingress_ifindex = static_cast<__u32>(idx);
+    if (p == Prog::kTcTunnel && g_tunnel_meta.marked) {
+      sctx.mark = VNET_MARK_UNDERLAY;
+    }
     o.ctx_in = &sctx;
     o.ctx_size_in = sizeof sctx;
+    o.ctx_out = &sctx;
+    o.ctx_size_out = sizeof sctx;
   }
   if (bpf_prog_test_run_opts(fd, &o) != 0) {
     r.err = errno;
     return r;
   }
   r.verdict = o.retval;
+  r.mark = p == Prog::kXdpUnderlay ? 0 : sctx.mark;
   r.out.assign(out.begin(), out.begin() + std::min<std::size_t>(o.data_size_out, out.size()));
   return r;
 }
@@ -847,7 +862,7 @@ void Datapath::SetUpTestSuite() {
 void Datapath::SetUp() {
   bool any = false;
   std::string why;
-  for (Prog p : {Prog::kXdpUnderlay, Prog::kTcTunnel, Prog::kTcEndpoint}) {
+  for (Prog p : {Prog::kXdpUnderlay, Prog::kTcTunnel, Prog::kTcEndpoint, Prog::kTcUnderlay}) {
     any |= program_available(p, &why);
   }
   if (!any) {

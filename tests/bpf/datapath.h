@@ -19,7 +19,7 @@
 
 namespace vt {
 
-enum class Prog { kXdpUnderlay, kTcTunnel, kTcEndpoint };
+enum class Prog { kXdpUnderlay, kTcTunnel, kTcEndpoint, kTcUnderlay };
 const char* prog_name(Prog p);
 
 // Verdicts (uapi values, spelled out so a reader needs no header).
@@ -52,6 +52,7 @@ struct RunResult {
   int err = 0;  // test_run errno (0 = ran)
   std::uint32_t verdict = 0;
   Bytes out;
+  std::uint32_t mark = 0;  // tc programs: skb->mark after the run
 };
 RunResult run_prog(Prog p, const Bytes& in, const std::string& ifname);
 
@@ -61,6 +62,7 @@ RunResult run_prog(Prog p, const Bytes& in, const std::string& ifname);
 // present = false runs it bare (no metadata at all).
 struct TunnelMeta {
   bool present = true;
+  bool marked = true;        // skb->mark = VNET_MARK_UNDERLAY (vnet_tc_underlay's)
   std::uint32_t remote = 0;  // outer source: the sending VTEP (host order)
   std::uint32_t local = 0;   // outer destination (host order)
   std::uint32_t vni = 0;

@@ -25,14 +25,16 @@ Bytes with_ttl(const Mac& dst, const Mac& src, std::uint32_t sip, std::uint32_t 
 
 // The router's ICMP error for `orig` (spec: from the router interface
 // address, the original IP header and 8 bytes quoted, back to the sender).
-Bytes icmp_error_expect(const Bytes& orig, std::uint8_t type, std::uint8_t code, std::uint32_t from) {
+Bytes icmp_error_expect(const Bytes& orig, std::uint8_t type, std::uint8_t code, std::uint32_t from,
+                        std::uint16_t mtu = 0) {
   Mac dst{}, src{};
   for (int i = 0; i < 6; ++i) {
     dst.b[i] = orig[i];
     src.b[i] = orig[6 + i];
   }
   const std::size_t ihl = (orig[14] & 0xf) * 4u;
-  Bytes icmp = cat({Bytes{type, code, 0, 0, 0, 0, 0, 0},
+  Bytes icmp = cat({Bytes{type, code, 0, 0, 0, 0, static_cast<std::uint8_t>(mtu >> 8),
+                         static_cast<std::uint8_t>(mtu & 0xff)},
                     Bytes(orig.begin() + 14, orig.begin() + 14 + static_cast<long>(ihl) + 8)});
   put16(icmp, 2, inet_csum(icmp));
   Ip4 h;
@@ -111,6 +113,27 @@ TEST_F(Route, ShorterPrefixForTheRest) {
   const Bytes in = with_ttl(kRouterMac, kVm1Mac, kIpVm1, dst, 64);
   const Bytes out = with_ttl(kVm6Mac, kRouterMacC, kIpVm1, dst, 63);
   check_case(Prog::kTcEndpoint, in, "vm1-h", routed_local(out, kEpVm1, kEpVm6));
+}
+
+// Too big for the underlay once encapsulated, DF set: fragmentation-needed
+// from the gateway the VM sent to, to the VM's own MAC (checked before the
+// routing rewrite), advertising the overlay MTU.
+TEST_F(Route, TooBigForTheUnderlayAnswersFragNeededFromTheGateway) {
+  VT_NEED(Prog::kTcEndpoint);
+  Udp4 u;
+  u.dst = kRouterMacC;
+  u.src = kVm6Mac;
+  u.sip = kIpVm6;
+  u.dip = kR1StaticPrefix | 200;  // the /25 via vm3, behind VTEP A: encapsulated
+  u.payload = 1451 - 20 - 8;      // IPv4 total length 1451: 1 byte over 1450
+  const Bytes in = udp4(u);
+  Expect e;
+  e.verdict = kTcRedirect;
+  e.out = Expect::kEquals;
+  e.out_frame = exact(icmp_error_expect(in, kIcmpUnreach, 4, kIpRouterC, 1450));
+  e.drop = VNET_DROP_FRAG_NEEDED;
+  e.ep.push_back(ep_drop(kEpVm6, VNET_DROP_FRAG_NEEDED));
+  check_case(Prog::kTcEndpoint, in, "vm6-h", e);
 }
 
 TEST_F(Route, TtlOneAnswersTimeExceededFromTheGateway) {
@@ -194,6 +217,29 @@ TEST_F(Route, TenantRoutersNeverMix) {
   check_case(Prog::kTcEndpoint, in2, "t2vm1-h", routed_local(out2, kEpT2Vm1, kEpT2Vm2));
 }
 
+// RFC 1812: no ICMP error about an ICMP error; multicast and broadcast are
+// never routed. Dropped and counted, nothing sent back.
+TEST_F(Route, NoErrorAboutAnErrorAndNoRoutedMulticast) {
+  VT_NEED(Prog::kTcEndpoint);
+  Ip4 h;
+  h.proto = 1;
+  h.src = kIpVm1;
+  h.dst = ip4(8, 8, 8, 8);
+  Bytes unreach = icmp_echo(1, 1, pattern(28));
+  unreach[0] = 3;  // an ICMP error, not an echo request
+  put16(unreach, 2, 0);
+  put16(unreach, 2, inet_csum(unreach));
+  const Bytes err = cat({eth(kRouterMac, kVm1Mac, kEthIp), ipv4(h, unreach)});
+  Expect e;
+  e.verdict = kTcShot;
+  e.drop = VNET_DROP_NO_ROUTE;
+  e.ep.push_back(ep_drop(kEpVm1, VNET_DROP_NO_ROUTE));
+  check_case(Prog::kTcEndpoint, err, "vm1-h", e);
+  for (std::uint32_t dst : {ip4(224, 0, 0, 251), ip4(255, 255, 255, 255), ip4(127, 0, 0, 1)}) {
+    check_case(Prog::kTcEndpoint, with_ttl(kRouterMac, kVm1Mac, kIpVm1, dst, 64), "vm1-h", e);
+  }
+}
+
 TEST_F(Route, ErrorsAreRateLimited) {
   VT_NEED(Prog::kTcEndpoint);
   const Bytes in = with_ttl(kRouterMac, kVm1Mac, kIpVm1, ip4(8, 8, 8, 8), 64);
@@ -230,6 +276,16 @@ TEST_F(Route, RoutedFrameWithASourceNotBehindThatVtepIsDropped) {
   e.ep.push_back(ep_drop(kEpVm6, VNET_DROP_FOREIGN_SOURCE));
   e.out = Expect::kUnchecked;
   check_case(Prog::kXdpUnderlay, vxlan_frame(kVtepA, kVniC, inner), "ul0", e);
+}
+
+// Routers route IPv4 only: ARP with a router's MAC from a VTEP is forged.
+TEST_F(Route, ArpWithARouterMacFromAVtepIsDropped) {
+  VT_NEED(Prog::kXdpUnderlay);
+  const Bytes probe = arp_frame(kBcast, kRouterMacC, 1, kRouterMacC, 0, kZeroMac, kIpVm6);
+  Expect e;
+  e.verdict = kXdpDrop;
+  e.drop = VNET_DROP_FOREIGN_SOURCE;
+  check_case(Prog::kXdpUnderlay, vxlan_frame(kVtepA, kVniC, probe), "ul0", e);
 }
 
 TEST_F(Route, RouterMacFromAnUnknownVtepIsUnknownVtep) {

@@ -356,6 +356,7 @@ bool kernel_refuses_skb(const Bytes& in) { return in.size() < 14 + 20 && get16(i
 
 class XdpUnderlay : public Datapath, public ::testing::WithParamInterface<UCase> {};
 class TcTunnel : public Datapath, public ::testing::WithParamInterface<UCase> {};
+class TcUnderlay : public Datapath, public ::testing::WithParamInterface<UCase> {};
 
 TEST_P(XdpUnderlay, Case) {
   VT_NEED(Prog::kXdpUnderlay);
@@ -412,6 +413,36 @@ std::optional<Decapsulated> decapsulate(const Bytes& f) {
   return d;
 }
 
+// Whether vnet_tc_underlay must mark the frame for the VXLAN device: IPv4
+// UDP to the VXLAN port at our VTEP, not a non-first fragment. Parsed here
+// independently of the program.
+bool for_the_device(const Bytes& f) {
+  if (f.size() < 14 + 20 || get16(f, 12) != kEthIp || (f[14] >> 4) != 4) {
+    return false;
+  }
+  const std::size_t ihl = (f[14] & 0x0f) * 4u;
+  const std::size_t udp_at = 14 + ihl;
+  return ihl >= 20 && f.size() >= udp_at + 8 && f[14 + 9] == 17 &&
+         (get16(f, 14 + 6) & 0x1fff) == 0 && get32(f, 14 + 16) == kVtepLocal &&
+         get16(f, udp_at + 2) == kVxlanPort;
+}
+
+// vnet_tc_underlay passes everything untouched and uncounted; it only marks.
+TEST_P(TcUnderlay, Case) {
+  VT_NEED(Prog::kTcUnderlay);
+  const UCase& c = GetParam();
+  if (kernel_refuses_skb(c.in)) {
+    GTEST_SKIP() << "BPF_PROG_TEST_RUN refuses skbs with a partial IPv4 header; covered by XDP";
+  }
+  Expect e;
+  e.verdict = kTcOk;
+  e.out = Expect::kUnchanged;
+  check_case(Prog::kTcUnderlay, c.in, "ul0", e);
+  const RunResult r = run_prog(Prog::kTcUnderlay, c.in, "ul0");
+  ASSERT_EQ(r.err, 0);
+  EXPECT_EQ(r.mark, for_the_device(c.in) ? VNET_MARK_UNDERLAY : 0u);
+}
+
 TEST_P(TcTunnel, Case) {
   VT_NEED(Prog::kTcTunnel);
   const UCase& c = GetParam();
@@ -453,6 +484,7 @@ TEST_P(TcTunnel, Case) {
 
 INSTANTIATE_TEST_SUITE_P(Table, XdpUnderlay, ::testing::ValuesIn(underlay_cases()), case_name);
 INSTANTIATE_TEST_SUITE_P(Table, TcTunnel, ::testing::ValuesIn(underlay_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Table, TcUnderlay, ::testing::ValuesIn(underlay_cases()), case_name);
 
 // BPF_PROG_TEST_RUN refuses inputs shorter than an Ethernet header, so a
 // truncated outer Ethernet header cannot reach the programs this way (a real
@@ -470,7 +502,20 @@ TEST_F(Datapath, TunnelDropsVxlanToAnotherLocalAddress) {
   Expect e;
   e.verdict = kTcShot;
   e.drop = VNET_DROP_NOT_OUR_VTEP;
-  set_tunnel_meta({true, kVtepA, ip4(198, 18, 0, 77), kVniBlue});
+  set_tunnel_meta({true, true, kVtepA, ip4(198, 18, 0, 77), kVniBlue});
+  check_case(Prog::kTcTunnel, udp4(kVm1Mac, kVm3Mac, kIpVm3, kIpVm1), "vnet-vxlan", e);
+}
+
+// Unmarked: the frame reached the VXLAN device from another interface than
+// the underlay (a management network, a local container), where its outer
+// source proves nothing. Dropped before anything is believed.
+TEST_F(Datapath, TunnelDropsFramesThatDidNotArriveOnTheUnderlay) {
+  VT_NEED(Prog::kTcTunnel);
+  Expect e;
+  e.verdict = kTcShot;
+  e.drop = VNET_DROP_NOT_UNDERLAY;
+  TunnelMeta m{true, false, kVtepA, kVtepLocal, kVniBlue};
+  set_tunnel_meta(m);
   check_case(Prog::kTcTunnel, udp4(kVm1Mac, kVm3Mac, kIpVm3, kIpVm1), "vnet-vxlan", e);
 }
 

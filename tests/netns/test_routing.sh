@@ -31,9 +31,10 @@ source "$(dirname "$0")/lib.sh"
 HV1_IP=198.18.0.1
 HV2_IP=198.18.0.2
 A1_MAC=02:00:00:0a:00:11; A2_MAC=02:00:00:0a:00:12; A3_MAC=02:00:00:0a:00:13
+A4_MAC=02:00:00:0a:00:14
 FW_MAC=02:00:00:0a:00:fe
 B1_MAC=02:00:00:0b:00:11; B2_MAC=02:00:00:0b:00:12
-IP1=10.0.1.11; IP2=10.0.2.12; IP3=10.0.2.13; FW_IP=10.0.2.254
+IP1=10.0.1.11; IP2=10.0.2.12; IP3=10.0.2.13; IP4=10.0.1.14; FW_IP=10.0.2.254
 LAN_IP=192.168.50.10
 UDP_PORT=6201
 RATE=1000
@@ -47,10 +48,11 @@ lab_host hv2 "$HV2_IP"
 lab_vm hv1 a1 "$IP1" "$A1_MAC"
 lab_vm hv2 a2 "$IP2" "$A2_MAC"
 lab_vm hv1 a3 "$IP3" "$A3_MAC"
+lab_vm hv1 a4 "$IP4" "$A4_MAC" 1500   # MTU above the overlay's: learns it by PMTU
 lab_vm hv2 fw "$FW_IP" "$FW_MAC"
 lab_vm hv1 b1 "$IP1" "$B1_MAC"
 lab_vm hv2 b2 "$IP2" "$B2_MAC"
-for vm in a1 b1; do ip -n "$P-$vm" route add default via 10.0.1.1; done
+for vm in a1 a4 b1; do ip -n "$P-$vm" route add default via 10.0.1.1; done
 for vm in a2 a3 fw b2; do ip -n "$P-$vm" route add default via 10.0.2.1; done
 
 # The LAN behind the appliance: fw routes between it and red.
@@ -78,6 +80,7 @@ endpoints:
   - {name: a1, host: hv1, network: blue, interface: a1-h, mac: "$A1_MAC", ip: $IP1}
   - {name: a2, host: hv2, network: red, interface: a2-h, mac: "$A2_MAC", ip: $IP2}
   - {name: a3, host: hv1, network: red, interface: a3-h, mac: "$A3_MAC", ip: $IP3}
+  - {name: a4, host: hv1, network: blue, interface: a4-h, mac: "$A4_MAC", ip: $IP4}
   - {name: fw, host: hv2, network: red, interface: fw-h, mac: "$FW_MAC", ip: $FW_IP}
   - {name: b1, host: hv1, network: green, interface: b1-h, mac: "$B1_MAC", ip: $IP1}
   - {name: b2, host: hv2, network: yellow, interface: b2-h, mac: "$B2_MAC", ip: $IP2}
@@ -106,12 +109,16 @@ lab_apply "$LAB_DIR/topology.yaml"
 check "a1 pings its gateway 10.0.1.1" ping_ok a1 10.0.1.1
 check "a2 pings its gateway 10.0.2.1" ping_ok a2 10.0.2.1
 check "a1 pings the router's other interface 10.0.2.1" ping_ok a1 10.0.2.1
+check "a2 pings the router's interface on blue, which hv2 does not hold" ping_ok a2 10.0.1.1
 check "ping a1 -> a2 (routed, across hosts)" ping_ok a1 "$IP2"
 check "ping a2 -> a1 (routed, across hosts)" ping_ok a2 "$IP1"
 check "ping a1 -> a3 (routed, same host)" ping_ok a1 "$IP3"
 check "tcp a1 -> a2 routed across hosts, sha256 verified" tcp_transfer a1 a2 "$IP2" "$TCP_BYTES"
 check "tcp a2 -> a1 routed across hosts, sha256 verified" tcp_transfer a2 a1 "$IP1" "$TCP_BYTES"
 check "tcp a1 -> a3 routed on one host, sha256 verified" tcp_transfer a1 a3 "$IP3" "$TCP_BYTES"
+# a4 (MTU 1500) learns the overlay MTU from its gateway's fragmentation-needed.
+check "tcp a4 (MTU 1500) -> a2 routed across hosts completes (PMTU from the gateway)" \
+  tcp_transfer a4 a2 "$IP2" "$TCP_BYTES"
 
 one_hop() {  # FROM TO_IP GATEWAY
   local res

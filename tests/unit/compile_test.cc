@@ -153,6 +153,7 @@ TEST(Compile, Neigh) {
   // The gateways (rt's explicit MAC, rt2's derived one), the endpoints, and
   // green's g1: a next hop b1 reaches through rt.
   const Mac rt2_red = topology::effective_mac(topo.routers[1], topo.routers[1].interfaces[0]);
+  const Mac rt_green = topology::effective_mac(topo.routers[0], topo.routers[0].interfaces[1]);
   const std::vector<PlannedNeigh> want = {
       {1001, ip("10.0.1.1"), mac("02:00:00:00:aa:01")},
       {1001, ip("10.0.1.11"), mac("02:00:00:00:01:01")},
@@ -162,6 +163,7 @@ TEST(Compile, Neigh) {
       {2002, ip("10.0.1.1"), rt2_red},
       {2002, ip("10.0.1.11"), mac("02:00:00:00:02:01")},
       {2002, ip("10.0.1.12"), mac("02:00:00:00:02:02")},
+      {3003, ip("10.0.3.1"), rt_green},
       {3003, ip("10.0.3.5"), mac("02:00:00:00:03:01")},
   };
   EXPECT_EQ(plan->neigh, want);
@@ -232,10 +234,12 @@ TEST(Compile, RouterInterfacesAndRoutes) {
   const std::uint32_t rt = ids.at("rt"), rt2 = ids.at("rt2");
   const Mac rt_green = topology::effective_mac(topo.routers[0], topo.routers[0].interfaces[1]);
   const Mac rt2_red = topology::effective_mac(topo.routers[1], topo.routers[1].interfaces[0]);
-  // Interfaces on networks present here only (not rt's on green).
+  // Every interface of the routers attached here, rt's on green too (hv1
+  // has no endpoint there; its VMs ping 10.0.3.1 all the same).
   const std::vector<PlannedRouterIface> ifaces = {
       {1001, mac("02:00:00:00:aa:01"), rt, ip("10.0.1.1")},
       {2002, rt2_red, rt2, ip("10.0.1.1")},
+      {3003, rt_green, rt, ip("10.0.3.1")},
   };
   EXPECT_EQ(plan->router_ifaces, ifaces);
   // Both routers' whole tables, by (router id, destination).

@@ -184,6 +184,12 @@ struct vnet_icmp_bucket {
 };
 
 /*
+ * skb->mark vnet_tc_underlay puts on VXLAN to our VTEP that arrived on the
+ * underlay NIC; vnet_tc_tunnel takes nothing else and clears it.
+ */
+#define VNET_MARK_UNDERLAY 0x766e6574u /* "vnet" */
+
+/*
  * Load-time configuration of every program (const volatile rodata, set by
  * vnetd before load; a change reloads and atomically replaces the programs).
  */
@@ -222,6 +228,7 @@ enum vnet_drop_reason {
 	VNET_DROP_TTL_EXCEEDED,      /* router: TTL expired (ICMP time exceeded sent) */
 	VNET_DROP_HOST_UNREACHABLE,  /* router: next hop unknown (ICMP host unreachable sent) */
 	VNET_DROP_ROUTER_LOCAL,      /* to a router address, not an echo request */
+	VNET_DROP_NOT_UNDERLAY,      /* VXLAN that did not arrive on the underlay NIC */
 	VNET_DROP_ERROR,             /* a helper failed (adjust_room, redirect, ...) */
 	VNET_DROP_MAX,
 };
