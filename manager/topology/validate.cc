@@ -542,11 +542,17 @@ class Validator {
                           " local ports per network (VNET_MAX_FLOOD_PORTS)");
       }
     }
-    for (const Router& router : topo_.routers) {
-      for (const RouterInterface& iface : router.interfaces) {
+    // Distributed routing: a host also holds every network a router
+    // attached to one of its networks reaches (compile() in compile/plan.h).
+    std::vector<std::vector<std::size_t>> router_nets(topo_.routers.size());
+    std::vector<std::vector<std::size_t>> routers_of(nets);
+    for (std::size_t r = 0; r < topo_.routers.size(); ++r) {
+      for (const RouterInterface& iface : topo_.routers[r].interfaces) {
         const std::size_t net = find(network_index_, iface.network);
         if (net != kNone) {
           net_entries[net] += 1;
+          router_nets[r].push_back(net);
+          routers_of[net].push_back(r);
         }
       }
     }
@@ -569,6 +575,9 @@ class Validator {
     }
 
     std::vector<std::size_t> seen(hosts, kNone);  // stamp: last host that counted it
+    std::vector<std::size_t> present(nets, kNone);  // stamp: network present on that host
+    std::vector<std::size_t> held(nets, kNone);     // stamp: present, or reached by a router
+    std::vector<std::size_t> router_seen(topo_.routers.size(), kNone);
     for (std::size_t host = 0; host < hosts; ++host) {
       const Host& h = topo_.hosts[host];
       if (h.role != HostRole::kHypervisor) {
@@ -577,16 +586,49 @@ class Validator {
       std::size_t entries = 0;
       std::size_t sources = 0;
       std::size_t vteps = 0;
-      for (const std::size_t net : nets_of[host]) {
-        entries += net_entries[net];
-        sources += net_sources[net];
-        if (!flood_ok[net]) {
-          continue;  // already reported; keeps this loop linear
-        }
+      const auto count_vteps = [&](std::size_t net) {
         for (const std::size_t other : hosts_of[net]) {
           if (other != host && seen[other] != host) {
             seen[other] = host;
             ++vteps;
+          }
+        }
+      };
+      std::vector<std::size_t> routers_here;
+      for (const std::size_t net : nets_of[host]) {
+        present[net] = host;
+        held[net] = host;
+        entries += net_entries[net];
+        sources += net_sources[net];
+        for (const std::size_t r : routers_of[net]) {
+          if (router_seen[r] != host) {
+            router_seen[r] = host;
+            routers_here.push_back(r);
+          }
+        }
+        if (!flood_ok[net]) {
+          continue;  // already reported; keeps this loop linear
+        }
+        count_vteps(net);
+      }
+      std::size_t router_ifaces = 0;
+      std::size_t routes = 0;
+      for (const std::size_t r : routers_here) {
+        router_ifaces += router_nets[r].size();
+        routes += router_nets[r].size() + topo_.routers[r].routes.size();
+        std::size_t here = 0;  // networks of r present on this host
+        for (const std::size_t net : router_nets[r]) {
+          here += present[net] == host;
+        }
+        for (const std::size_t net : router_nets[r]) {
+          // Its sources arrive on every other present network of r.
+          sources += net_sources[net] * (here - (present[net] == host ? 1 : 0));
+          if (held[net] != host) {
+            held[net] = host;
+            entries += net_entries[net];
+            if (flood_ok[net]) {
+              count_vteps(net);
+            }
           }
         }
       }
@@ -604,9 +646,19 @@ class Validator {
       }
       if (sources > VNET_MAX_SRC_PREFIXES) {
         error(h.loc, label + "its networks' endpoints have " + std::to_string(sources) +
-                         " source prefixes (ip, allowed_addresses, routed destinations); a "
-                         "hypervisor holds at most " +
+                         " source prefixes (ip, allowed_addresses, routed destinations, "
+                         "once per network they are routed into); a hypervisor holds at most " +
                          std::to_string(VNET_MAX_SRC_PREFIXES) + " (VNET_MAX_SRC_PREFIXES)");
+      }
+      if (router_ifaces > VNET_MAX_ROUTER_IFACES) {
+        error(h.loc, label + "its routers have " + std::to_string(router_ifaces) +
+                         " interfaces; a hypervisor holds at most " +
+                         std::to_string(VNET_MAX_ROUTER_IFACES) + " (VNET_MAX_ROUTER_IFACES)");
+      }
+      if (routes > VNET_MAX_ROUTES) {
+        error(h.loc, label + "its routers have " + std::to_string(routes) +
+                         " routes (connected and static); a hypervisor holds at most " +
+                         std::to_string(VNET_MAX_ROUTES) + " (VNET_MAX_ROUTES)");
       }
     }
   }

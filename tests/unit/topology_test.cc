@@ -481,6 +481,58 @@ TEST(TopologyCapacityTest, SourcePrefixesPerHypervisor) {
   EXPECT_NE(errors[0].message.find("VNET_MAX_SRC_PREFIXES"), std::string::npos);
 }
 
+TEST(TopologyCapacityTest, RoutedNetworksCountOnEveryHostTheirRouterReaches) {
+  // hv1 has one endpoint, on blue. A router joining blue and "big" (whose
+  // endpoints are on the switch) puts big's sources on hv1 too, as inner
+  // sources routed into blue.
+  Topology t = base_topology();
+  Endpoint b = big_endpoint(0, "hv1", "blue");
+  b.ip = ip("10.0.1.5");
+  t.endpoints.push_back(b);
+  for (std::uint32_t n = 1; n < VNET_MAX_SRC_PREFIXES / 2; ++n) {
+    t.endpoints.push_back(big_endpoint(n, "sw1"));
+    t.endpoints.back().allowed_addresses.push_back(prefix("192.168.0.0/16"));
+  }
+  EXPECT_TRUE(validate(t).empty());
+  t.routers.push_back(Router{
+      .name = "r1",
+      .interfaces = {
+          RouterInterface{.network = "blue", .ip = *Ipv4Interface::parse("10.0.1.1/24")},
+          RouterInterface{.network = "big", .ip = *Ipv4Interface::parse("10.255.255.254/9")}}});
+  // b's 1 + big's 2 * 131071, routed into blue: 262143 fit; two more
+  // addresses of b make 262145.
+  const auto fits = validate(t);
+  EXPECT_TRUE(fits.empty()) << (fits.empty() ? "" : fits[0].str());
+  t.endpoints[0].allowed_addresses = {prefix("192.168.1.0/24"), prefix("192.168.2.0/24")};
+  const auto errors = validate(t);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].loc.str(), "base.yaml:3:5");
+  EXPECT_NE(errors[0].message.find("262145 source prefixes"), std::string::npos) << errors[0].str();
+}
+
+TEST(TopologyCapacityTest, RoutesPerHypervisor) {
+  Topology t = base_topology();
+  Endpoint b = big_endpoint(0, "hv1", "blue");
+  b.ip = ip("10.0.1.5");
+  t.endpoints.push_back(b);
+  Router r{.name = "r1",
+           .interfaces = {RouterInterface{.network = "blue",
+                                          .ip = *Ipv4Interface::parse("10.0.1.1/24")}}};
+  // One connected route plus VNET_MAX_ROUTES - 1 static ones fit.
+  for (std::uint32_t k = 0; k + 1 < VNET_MAX_ROUTES; ++k) {
+    r.routes.push_back(
+        Route{.destination = Ipv4Prefix{Ipv4{0xac000000u + (k << 8)}, 24}, .next_hop = b.ip});
+  }
+  t.routers.push_back(r);
+  EXPECT_TRUE(validate(t).empty());
+  t.routers[0].routes.push_back(
+      Route{.destination = *Ipv4Prefix::parse("192.168.99.0/24"), .next_hop = b.ip});
+  const auto errors = validate(t);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].message.find("65537 routes"), std::string::npos) << errors[0].str();
+  EXPECT_NE(errors[0].message.find("VNET_MAX_ROUTES"), std::string::npos);
+}
+
 TEST(TopologyCapacityTest, RemoteVtepsPerHypervisor) {
   // hv1 is on 65 networks, each shared with 64 hosts of its own: 4160
   // remote VTEPs, each flood list within its limit.
