@@ -50,6 +50,30 @@ struct vnet_rx {
 };
 
 static __always_inline int remote_src_allowed(__u32 vni, __be32 vtep_be,
+					      __be32 ip_be);
+
+/*
+ * A frame a router routed on the sending host carries, as inner source, the
+ * router's MAC on the destination network and the original sender's
+ * address, which belongs to another network. That network is where the
+ * router's own route back to the source points (connected: the source's
+ * subnet; static: the next hop's network, whose endpoint announces the
+ * prefix): the source must be one the sending VTEP may send from there.
+ */
+static __always_inline int routed_src_allowed(__u32 router_id, __be32 vtep_be,
+					      __be32 ip_be)
+{
+	struct vnet_route_key key = {
+		.prefixlen = 64,
+		.router_id = router_id,
+		.ip_be = ip_be,
+	};
+	const struct vnet_route *rt = bpf_map_lookup_elem(&vnet_routes, &key);
+
+	return rt && remote_src_allowed(rt->vni, vtep_be, ip_be);
+}
+
+static __always_inline int remote_src_allowed(__u32 vni, __be32 vtep_be,
 					      __be32 ip_be)
 {
 	struct vnet_remote_src_key key = {
@@ -96,7 +120,7 @@ static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 	struct ethhdr *ieth;
 	__be32 inner_src;
 	int bad, src_ok;
-	int routed = 0; /* inner source is a router interface's MAC */
+	const struct vnet_router_iface *router = NULL; /* inner source MAC's */
 
 	/* 3-4. Known VTEP and VNI, inner source MAC behind that VTEP. */
 	ieth = parse_ethhdr(nh, data_end);
@@ -108,16 +132,17 @@ static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 	rx->dst_key.pad = 0;
 	mac_copy(rx->dst_key.mac, ieth->h_source);
 	src = bpf_map_lookup_elem(&vnet_fdb, &rx->dst_key);
-	if (src)
+	if (src) {
 		src_ok = src->vtep_be == rx->vtep_be;
-	else
+	} else {
 		/*
 		 * Routed frames carry the router interface's MAC as source, from
 		 * any VTEP of the topology (routing is distributed); the inner
 		 * IPv4 source check below ties them to the sending VTEP.
 		 */
-		src_ok = routed = bpf_map_lookup_elem(&vnet_rtr_ifaces, &rx->dst_key) &&
-				  bpf_map_lookup_elem(&vnet_vteps, &rx->vtep_be);
+		router = bpf_map_lookup_elem(&vnet_rtr_ifaces, &rx->dst_key);
+		src_ok = router && bpf_map_lookup_elem(&vnet_vteps, &rx->vtep_be);
+	}
 	mac_copy(rx->dst_key.mac, ieth->h_dest);
 	if (!src_ok) {
 		int ret = vxlan_rx_reject(rx, VNET_DROP(VNET_DROP_FOREIGN_SOURCE));
@@ -142,7 +167,7 @@ static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 		struct arp_eth_ipv4 *arp = parse_arp(nh, data_end);
 
 		/* Routers route IPv4; they never send ARP across the underlay. */
-		if (routed)
+		if (router)
 			return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
 		if (!arp)
 			goto trunc_drop;
@@ -155,9 +180,13 @@ static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 		return VNET_DROP(VNET_DROP_ETHERTYPE);
 	}
 	/* 0.0.0.0 is legal only as an ARP probe's sender (RFC 5227). */
-	if (!(inner_src == 0 && !rx->inner_ipv4) &&
-	    !remote_src_allowed(rx->vni, rx->vtep_be, inner_src))
+	if (router) {
+		if (!routed_src_allowed(router->router_id, rx->vtep_be, inner_src))
+			return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
+	} else if (!(inner_src == 0 && !rx->inner_ipv4) &&
+		   !remote_src_allowed(rx->vni, rx->vtep_be, inner_src)) {
 		return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
+	}
 
 	/* 5. Where the destination lives. */
 	if (mac_is_multicast(rx->dst_key.mac)) {

@@ -223,24 +223,74 @@ std::uint32_t fnv1a32(std::string_view s) {
 
 // Distributed routing: what the routers attached to the networks present
 // here (`present`, by name) add to the plan. See compile() in plan.h.
-void add_routers(const Topology& topo, const HostContext& ctx,
+// An endpoint of a network held only for routing (no endpoint here): where
+// it is and what it may send from, as add_endpoint() for a remote one, but
+// no flood list.
+void add_held_endpoint(const HostContext& ctx, const Endpoint& ep, std::uint32_t vni,
+                       HostPlan& plan) {
+  auto host_it = ctx.hosts.find(ep.host);
+  if (host_it == ctx.hosts.end()) {
+    return;
+  }
+  const Ipv4 vtep = host_it->second->vtep_ip;
+  plan.neigh.push_back(PlannedNeigh{.vni = vni, .ip = ep.ip, .mac = ep.mac});
+  plan.fdb.push_back(PlannedFdb{.vni = vni, .mac = ep.mac, .vtep = vtep, .endpoint_id = ep.id});
+  for (const auto& prefix : endpoint_sources(ep, ctx.next_hops)) {
+    plan.remote_src.push_back(PlannedRemoteSrc{.vni = vni, .vtep = vtep, .prefix = prefix});
+  }
+}
+
+// The VTEPs of the endpoints of networks held for routing: those of the
+// fdb entries whose VNI has router interfaces but no network here.
+std::vector<Ipv4> routed_vteps(const HostPlan& plan) {
+  std::unordered_set<std::uint32_t> held;
+  for (const auto& r : plan.router_ifaces) {
+    held.insert(r.vni);
+  }
+  for (const auto& net : plan.networks) {
+    held.erase(net.vni);
+  }
+  std::vector<Ipv4> out;
+  if (held.empty()) {
+    return out;
+  }
+  for (const auto& f : plan.fdb) {
+    if (f.vtep && held.count(f.vni) != 0) {
+      out.push_back(*f.vtep);
+    }
+  }
+  sort_unique(out);
+  return out;
+}
+
+// Networks by name, hashed: compile() looks networks up once per endpoint.
+using NetworkMap = std::unordered_map<std::string_view, const Network*>;
+
+NetworkMap network_map(const Topology& topo) {
+  NetworkMap out;
+  out.reserve(topo.networks.size());
+  for (const auto& n : topo.networks) {
+    out.emplace(n.name, &n);  // the first of duplicate names, as find_network()
+  }
+  return out;
+}
+
+const Network* find_in(const NetworkMap& networks, std::string_view name) {
+  auto it = networks.find(name);
+  return it == networks.end() ? nullptr : it->second;
+}
+
+void add_routers(const Topology& topo, const HostContext& ctx, const NetworkMap& networks,
                  const std::set<std::string_view>& present, HostPlan& plan) {
   const auto ids = router_ids(topo);
-  // Per network a router here attaches: the VNIs present here it is routed
-  // into (every other network of the same routers that is present).
-  std::unordered_map<std::string_view, std::set<std::uint32_t>> routed_into;
-  std::unordered_set<std::string_view> reachable;  // attached here, not present
+  // Networks a router here attaches that have no endpoint here: held for
+  // routing (next hops, and the sources of frames routed from them).
+  std::unordered_set<std::string_view> reachable;
   for (const auto& router : topo.routers) {
-    std::vector<const Network*> nets;
-    bool here = false;
-    for (const auto& iface : router.interfaces) {
-      const Network* net = topo.find_network(iface.network);
-      if (net == nullptr) {
-        continue;
-      }
-      nets.push_back(net);
-      here |= present.count(net->name) != 0;
-    }
+    const bool here = std::any_of(router.interfaces.begin(), router.interfaces.end(),
+                                  [&](const auto& iface) {
+                                    return present.count(iface.network) != 0;
+                                  });
     if (!here) {
       continue;
     }
@@ -249,7 +299,7 @@ void add_routers(const Topology& topo, const HostContext& ctx,
     // router's far addresses too, and the far gateway's entries tell them
     // apart from endpoints.
     for (const auto& iface : router.interfaces) {
-      const Network* net = topo.find_network(iface.network);
+      const Network* net = find_in(networks, iface.network);
       if (net == nullptr) {
         continue;
       }
@@ -257,63 +307,37 @@ void add_routers(const Topology& topo, const HostContext& ctx,
       plan.router_ifaces.push_back(
           PlannedRouterIface{.vni = net->vni, .mac = mac, .router_id = id, .ip = iface.ip.addr});
       plan.neigh.push_back(PlannedNeigh{.vni = net->vni, .ip = iface.ip.addr, .mac = mac});
+      if (present.count(net->name) == 0) {
+        reachable.insert(net->name);
+      }
     }
     for (const auto& route : topology::effective_routes(topo, router)) {
-      const Network* egress = topo.find_network(route.network);
+      const Network* egress = find_in(networks, route.network);
       plan.routes.push_back(PlannedRoute{.router_id = id,
                                          .destination = route.destination,
                                          .vni = egress->vni,
                                          .next_hop = route.next_hop,
                                          .mac = route.mac});
     }
-    for (const Network* from : nets) {
-      if (present.count(from->name) == 0) {
-        reachable.insert(from->name);
-      }
-      for (const Network* into : nets) {
-        if (into != from && present.count(into->name) != 0) {
-          routed_into[from->name].insert(into->vni);
-        }
-      }
-    }
   }
-  if (routed_into.empty() && reachable.empty()) {
+  if (reachable.empty()) {
     return;
   }
 
-  std::vector<Ipv4> routed_vteps;
+  // A held network's endpoints, as for a present one but without ports or
+  // flood lists: where they are (fdb, neigh) and what they send from
+  // (remote_src under their own VNI). A frame routed from one of them
+  // arrives with a local VNI and the router's MAC as inner source; the
+  // datapath finds its network by the router's route back to the source
+  // and checks it against that network's sources (lib/vxlan.h).
   for (const auto& ep : topo.endpoints) {
-    const bool reach = reachable.count(ep.network) != 0;
-    const auto into = routed_into.find(ep.network);
-    if (!reach && into == routed_into.end()) {
-      continue;
-    }
-    const Network* net = topo.find_network(ep.network);
-    auto host_it = ctx.hosts.find(ep.host);
-    if (net == nullptr || host_it == ctx.hosts.end() || ep.host == ctx.self->name) {
-      continue;  // a local endpoint's network is present: compiled already
-    }
-    const Ipv4 vtep = host_it->second->vtep_ip;
-    if (reach) {
-      // The next hops this host may route to on a network it does not hold.
-      plan.neigh.push_back(PlannedNeigh{.vni = net->vni, .ip = ep.ip, .mac = ep.mac});
-      plan.fdb.push_back(
-          PlannedFdb{.vni = net->vni, .mac = ep.mac, .vtep = vtep, .endpoint_id = ep.id});
-      routed_vteps.push_back(vtep);
-    }
-    if (into != routed_into.end()) {
-      // Routed on its own host into a network present here, its frames
-      // arrive with that network's VNI and its own addresses as source.
-      for (const auto& prefix : endpoint_sources(ep, ctx.next_hops)) {
-        for (std::uint32_t vni : into->second) {
-          plan.remote_src.push_back(PlannedRemoteSrc{.vni = vni, .vtep = vtep, .prefix = prefix});
-        }
+    if (reachable.count(ep.network) != 0) {
+      if (const Network* net = find_in(networks, ep.network)) {
+        add_held_endpoint(ctx, ep, net->vni, plan);
       }
-      routed_vteps.push_back(vtep);
     }
   }
-  sort_unique(routed_vteps);
-  plan.routed_vteps = std::move(routed_vteps);
+  plan.routed_vteps = routed_vteps(plan);
 }
 
 // Replaces the entries of `vnis` in `list` (in plan order) by `replacement`
@@ -349,11 +373,7 @@ Result<HostPlan> compile(const Topology& topo, const std::string& host_name) {
   }
   const Host& self = *ctx->self;
 
-  std::unordered_map<std::string_view, const Network*> networks;
-  networks.reserve(topo.networks.size());
-  for (const auto& n : topo.networks) {
-    networks.emplace(n.name, &n);
-  }
+  const NetworkMap networks = network_map(topo);
 
   // A network is present here iff one of its endpoints is.
   std::set<std::string_view> present;
@@ -389,7 +409,7 @@ Result<HostPlan> compile(const Topology& topo, const std::string& host_name) {
     finish_network(net);
     plan.networks.push_back(std::move(net));
   }
-  add_routers(topo, *ctx, present, plan);
+  add_routers(topo, *ctx, networks, present, plan);
   plan.vteps = plan_vteps(plan);
   sort_plan(plan);
   return plan;
@@ -448,8 +468,24 @@ Result<PlanChange> recompile_networks(const Topology& topo, const std::string& h
   }
   const Host& self = *ctx->self;
 
+  // Routers attached to a network present here (before the change; a
+  // change that would alter this set is refused below).
+  std::unordered_set<std::string_view> present_before;
+  for (const auto& net : plan.networks) {
+    present_before.insert(net.name);
+  }
+  std::vector<const topology::Router*> routers_here;
+  for (const auto& router : topo.routers) {
+    if (std::any_of(router.interfaces.begin(), router.interfaces.end(), [&](const auto& iface) {
+          return present_before.count(iface.network) != 0;
+        })) {
+      routers_here.push_back(&router);
+    }
+  }
+
   // The networks' share of the plan, compiled as compile() does: from their
-  // endpoints in topology order, when one of them is here.
+  // endpoints in topology order, when one of them is here or a router here
+  // holds the network; plus the gateways of those routers on it.
   HostPlan fresh = empty_plan(topo, self);
   std::set<std::uint32_t> vnis;
   for (const std::string& name : networks) {
@@ -464,15 +500,39 @@ Result<PlanChange> recompile_networks(const Topology& topo, const std::string& h
     const bool present = std::any_of(members.begin(), members.end(), [&](std::uint32_t i) {
       return topo.endpoints[i].host == self.name;
     });
-    if (!present) {
-      continue;
+    const bool routed = std::any_of(topo.routers.begin(), topo.routers.end(), [&](const auto& r) {
+      return std::any_of(r.interfaces.begin(), r.interfaces.end(),
+                         [&](const auto& iface) { return iface.network == name; });
+    });
+    if (routed && present != (present_before.count(name) != 0)) {
+      // Which routers are here, and so which networks are held, changes.
+      return Status::error("network " + name + " attached to a router " +
+                               (present ? "arrives on" : "leaves") + " this host",
+                           EXDEV);
     }
-    PlannedNetwork net{.name = network->name, .vni = network->vni};
-    for (std::uint32_t i : members) {
-      add_endpoint(*ctx, topo.endpoints[i], net, fresh);
+    bool held = false;
+    for (const topology::Router* router : routers_here) {
+      for (const auto& iface : router->interfaces) {
+        if (iface.network == name) {
+          held = true;
+          fresh.neigh.push_back(PlannedNeigh{.vni = network->vni,
+                                             .ip = iface.ip.addr,
+                                             .mac = topology::effective_mac(*router, iface)});
+        }
+      }
     }
-    finish_network(net);
-    fresh.networks.push_back(std::move(net));
+    if (present) {
+      PlannedNetwork net{.name = network->name, .vni = network->vni};
+      for (std::uint32_t i : members) {
+        add_endpoint(*ctx, topo.endpoints[i], net, fresh);
+      }
+      finish_network(net);
+      fresh.networks.push_back(std::move(net));
+    } else if (held) {
+      for (std::uint32_t i : members) {
+        add_held_endpoint(*ctx, topo.endpoints[i], network->vni, fresh);
+      }
+    }
   }
   sort_plan(fresh);
 
@@ -508,19 +568,6 @@ Result<PlanChange> recompile_networks(const Topology& topo, const std::string& h
     }
   }
 
-  // A routed network's endpoints reach into other networks' share of plans
-  // (remote_src of the VNIs they are routed into, routers' neighbours):
-  // those changes take a full compile.
-  for (const auto& router : topo.routers) {
-    for (const auto& iface : router.interfaces) {
-      if (networks.count(iface.network) != 0) {
-        return Status::error("network " + iface.network + " is attached to router " +
-                                 router.name,
-                             EXDEV);
-      }
-    }
-  }
-
   PlanChange change;
   change.before = empty_plan(topo, self);
   change.before.vteps = plan.vteps;
@@ -529,6 +576,7 @@ Result<PlanChange> recompile_networks(const Topology& topo, const std::string& h
   replace_vnis(plan.neigh, vnis, fresh.neigh, change.before.neigh);
   replace_vnis(plan.remote_src, vnis, fresh.remote_src, change.before.remote_src);
   replace_vnis(plan.networks, vnis, fresh.networks, change.before.networks);
+  plan.routed_vteps = routed_vteps(plan);
   plan.vteps = plan_vteps(plan);
   change.after = std::move(fresh);
   change.after.vteps = plan.vteps;

@@ -83,8 +83,10 @@ struct PlanChange {
 // host, or one of its local ports shares an interface or endpoint id with a
 // port outside them. A validated topology never does; the refusal keeps the
 // change's map keys disjoint from the rest of the plan's. Also refused
-// (EXDEV) when a recompiled network is attached to a router: its endpoints
-// then reach into the share of other networks (compile() in plan.h).
+// (EXDEV) when a recompiled network attached to a router arrives on or
+// leaves the host: which routers are here, and so which networks the host
+// holds for routing, would change. Otherwise a routed network's share (its
+// endpoints, its routers' gateways on it) is keyed by its VNI like any.
 Result<PlanChange> recompile_networks(const topology::Topology& topo, const std::string& host,
                                       const NetworkIndex& index,
                                       const std::set<std::string>& networks, HostPlan& plan);

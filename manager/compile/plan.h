@@ -117,11 +117,10 @@ struct HostPlan {
 // Fails only if `host` is not in the topology.
 //
 // Routing is distributed, so a host also holds what its endpoints reach
-// through the routers attached to their networks: those routers' interfaces
-// on local networks and their tables, the endpoints (fdb, neigh) of every
-// network such a router attaches, the sources of remote endpoints on those
-// networks as valid inner sources on the local networks they are routed
-// into (remote_src), and their hosts' VTEPs.
+// through the routers attached to their networks: those routers'
+// interfaces and tables, and the endpoints of every network such a router
+// attaches (fdb, neigh, their sources in remote_src under their own VNI)
+// with their hosts' VTEPs.
 Result<HostPlan> compile(const topology::Topology& topo, const std::string& host);
 
 // The networks whose endpoints can change `plan` (compiled from `topo`):

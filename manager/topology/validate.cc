@@ -575,8 +575,7 @@ class Validator {
     }
 
     std::vector<std::size_t> seen(hosts, kNone);  // stamp: last host that counted it
-    std::vector<std::size_t> present(nets, kNone);  // stamp: network present on that host
-    std::vector<std::size_t> held(nets, kNone);     // stamp: present, or reached by a router
+    std::vector<std::size_t> held(nets, kNone);  // stamp: present, or reached by a router
     std::vector<std::size_t> router_seen(topo_.routers.size(), kNone);
     for (std::size_t host = 0; host < hosts; ++host) {
       const Host& h = topo_.hosts[host];
@@ -596,7 +595,6 @@ class Validator {
       };
       std::vector<std::size_t> routers_here;
       for (const std::size_t net : nets_of[host]) {
-        present[net] = host;
         held[net] = host;
         entries += net_entries[net];
         sources += net_sources[net];
@@ -616,16 +614,11 @@ class Validator {
       for (const std::size_t r : routers_here) {
         router_ifaces += router_nets[r].size();
         routes += router_nets[r].size() + topo_.routers[r].routes.size();
-        std::size_t here = 0;  // networks of r present on this host
         for (const std::size_t net : router_nets[r]) {
-          here += present[net] == host;
-        }
-        for (const std::size_t net : router_nets[r]) {
-          // Its sources arrive on every other present network of r.
-          sources += net_sources[net] * (here - (present[net] == host ? 1 : 0));
           if (held[net] != host) {
             held[net] = host;
             entries += net_entries[net];
+            sources += net_sources[net];
             if (flood_ok[net]) {
               count_vteps(net);
             }
@@ -646,8 +639,8 @@ class Validator {
       }
       if (sources > VNET_MAX_SRC_PREFIXES) {
         error(h.loc, label + "its networks' endpoints have " + std::to_string(sources) +
-                         " source prefixes (ip, allowed_addresses, routed destinations, "
-                         "once per network they are routed into); a hypervisor holds at most " +
+                         " source prefixes (ip, allowed_addresses, routed destinations); a "
+                         "hypervisor holds at most " +
                          std::to_string(VNET_MAX_SRC_PREFIXES) + " (VNET_MAX_SRC_PREFIXES)");
       }
       if (router_ifaces > VNET_MAX_ROUTER_IFACES) {

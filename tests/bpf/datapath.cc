@@ -551,8 +551,6 @@ void install_topology() {
   put_route(kRouter1, kR1StaticPrefix, 24, kVniC, kIpVm6, kRouterMacC);
   put_route(kRouter1, kR1StaticPrefix | 128, 25, kVniBlue, kIpVm3, kRouterMac);
   put_route(kRouter2, ip4(10, 0, 1, 0), 24, kVniT2, 0, kRouterMac);
-  // vm3 (behind A) reaches vni 3001 through r1 on its own host.
-  put_remote_src(kVniC, kVtepA, kIpVm3, 32);
 
   for (std::uint32_t ep : kLocalEndpoints) {
     put_ep_stats_zero(ep);

@@ -174,16 +174,17 @@ TEST(Compile, RemoteSources) {
   ASSERT_TRUE(plan.is_ok());
   const Ipv4 hv2 = ip("198.18.0.2");
   // b2 and b4 on hv2 share the VIP: one entry. b2 is next hop of rt's route.
-  // r2 (red, same address as b2) gets no route prefix. g1 (green, hv2) is
-  // routed into blue on hv2 by rt: its address arrives on blue's VNI.
+  // r2 (red, same address as b2) gets no route prefix. g1 (green, hv2):
+  // green is held for rt, its sources under green's VNI (the datapath finds
+  // green through rt's route back to a routed frame's source).
   const std::vector<PlannedRemoteSrc> want = {
       {1001, hv2, pfx("10.0.1.12/32")},
       {1001, hv2, pfx("10.0.1.14/32")},
       {1001, hv2, pfx("10.0.1.100/32")},
-      {1001, hv2, pfx("10.0.3.5/32")},
       {1001, hv2, pfx("192.168.50.0/24")},
       {1001, ip("198.18.0.10"), pfx("10.0.1.13/32")},
       {2002, ip("198.18.0.3"), pfx("10.0.1.12/32")},
+      {3003, hv2, pfx("10.0.3.5/32")},
   };
   EXPECT_EQ(plan->remote_src, want);
 }

@@ -340,8 +340,8 @@ TEST(IncrementalCompile, FollowsRandomDeltasExactlyLikeAFullCompile) {
       auto change = recompile_networks(applied.topology, host.name, host.index, *changed,
                                        host.plan);
       if (!change && change.status().err() == EXDEV) {
-        // A network attached to the router changed: refused, plan untouched,
-        // and vnetd compiles in full.
+        // A network attached to the router arrived on or left this host:
+        // refused, plan untouched, and vnetd compiles in full.
         ASSERT_EQ(host.plan, old_plan);
         ++routed;
         host.plan = want;
@@ -379,7 +379,7 @@ TEST(IncrementalCompile, FollowsRandomDeltasExactlyLikeAFullCompile) {
   }
   EXPECT_GT(incremental, 1000);
   EXPECT_GT(full, 50);
-  EXPECT_GT(routed, 100);
+  EXPECT_GT(routed, 20);  // routed networks arriving on or leaving a host
 }
 
 TEST(IncrementalCompile, OneEndpointChangeTouchesOnlyItsKeys) {

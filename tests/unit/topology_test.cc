@@ -483,8 +483,7 @@ TEST(TopologyCapacityTest, SourcePrefixesPerHypervisor) {
 
 TEST(TopologyCapacityTest, RoutedNetworksCountOnEveryHostTheirRouterReaches) {
   // hv1 has one endpoint, on blue. A router joining blue and "big" (whose
-  // endpoints are on the switch) puts big's sources on hv1 too, as inner
-  // sources routed into blue.
+  // endpoints are on the switch) makes hv1 hold big, its sources included.
   Topology t = base_topology();
   Endpoint b = big_endpoint(0, "hv1", "blue");
   b.ip = ip("10.0.1.5");
@@ -499,8 +498,8 @@ TEST(TopologyCapacityTest, RoutedNetworksCountOnEveryHostTheirRouterReaches) {
       .interfaces = {
           RouterInterface{.network = "blue", .ip = *Ipv4Interface::parse("10.0.1.1/24")},
           RouterInterface{.network = "big", .ip = *Ipv4Interface::parse("10.255.255.254/9")}}});
-  // b's 1 + big's 2 * 131071, routed into blue: 262143 fit; two more
-  // addresses of b make 262145.
+  // b's 1 + big's 2 * 131071: 262143 fit; two more addresses of b make
+  // 262145.
   const auto fits = validate(t);
   EXPECT_TRUE(fits.empty()) << (fits.empty() ? "" : fits[0].str());
   t.endpoints[0].allowed_addresses = {prefix("192.168.1.0/24"), prefix("192.168.2.0/24")};
