@@ -155,7 +155,7 @@ static __always_inline int router_error(struct __sk_buff *skb, __u32 ip_hlen,
 	__be32 from = rif->ip_be;
 	int ret;
 
-	if (!icmp_error_allowed(skb, ip_hlen) || !icmp_rate_allow())
+	if (!icmp_error_allowed(skb, ip_hlen) || !icmp_rate_allow(skb->ifindex))
 		return VNET_DROP(reason);
 	ret = icmp_send_error(skb, ip_hlen, type, code, from, 0);
 	if (ret >= 0)

@@ -160,21 +160,29 @@ static __always_inline int icmp_error_allowed(struct __sk_buff *skb,
 }
 
 /*
- * May a router send one more ICMP error now? A per-CPU token bucket
- * (VNET_ICMP_RATE per second, bursts of VNET_ICMP_BURST) on the coarse
- * clock, which costs no clock read. Errors over the limit are not sent;
- * the packet is dropped and counted all the same.
+ * May a router send one more ICMP error into port `ifindex` now? A token
+ * bucket per port and CPU (VNET_ICMP_RATE per second, bursts of
+ * VNET_ICMP_BURST) on the coarse clock, which costs no clock read. Errors
+ * over the limit are not sent; the packet is dropped and counted all the
+ * same.
  */
-static __always_inline int icmp_rate_allow(void)
+static __always_inline int icmp_rate_allow(__u32 ifindex)
 {
 	struct vnet_icmp_bucket *b;
-	__u32 key = 0;
 	__u64 now, add;
 
-	b = bpf_map_lookup_elem(&vnet_icmp_rate, &key);
-	if (!b)
-		return 0;
 	now = bpf_ktime_get_coarse_ns();
+	b = bpf_map_lookup_elem(&vnet_icmp_rate, &ifindex);
+	if (!b) {
+		struct vnet_icmp_bucket fresh = {
+			.last_ns = now,
+			.tokens = VNET_ICMP_BURST - 1,
+		};
+
+		/* This CPU's slot; the other CPUs' start empty (refilled). */
+		bpf_map_update_elem(&vnet_icmp_rate, &ifindex, &fresh, BPF_NOEXIST);
+		return 1;
+	}
 	add = (now - b->last_ns) / (1000000000ULL / VNET_ICMP_RATE);
 	if (add) {
 		b->tokens += add;

@@ -112,9 +112,9 @@ struct {
 } vnet_routes SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, VNET_MAX_PORTS);
+	__type(key, __u32); /* ifindex of the port */
 	__type(value, struct vnet_icmp_bucket);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vnet_icmp_rate SEC(".maps");

@@ -452,16 +452,10 @@ const MapFds& maps() { return g_maps; }
 
 void reset_maps() {
   const MapFds& m = g_maps;
+  // Empty ICMP buckets: a port's first error creates a full one.
   for (int fd : {m.ports, m.port_src, m.fdb, m.neigh, m.remote_src, m.vteps, m.networks, m.ep_stats,
-                 m.rtr_ifaces, m.routes}) {
+                 m.rtr_ifaces, m.routes, m.icmp_rate}) {
     clear_map(fd);
-  }
-  // A full ICMP token bucket: last_ns 0 refills it on first use.
-  {
-    std::vector<std::uint8_t> zero(percpu_stride(sizeof(vnet_icmp_bucket)) *
-                                   static_cast<std::size_t>(ncpus()));
-    __u32 k = 0;
-    update(m.icmp_rate, &k, zero.data(), "vnet_icmp_rate");
   }
   bpf_map_info info = info_of(m.drops);
   std::vector<std::uint8_t> zero(percpu_stride(info.value_size) * static_cast<std::size_t>(ncpus()));

@@ -254,6 +254,13 @@ TEST_F(Route, ErrorsAreRateLimited) {
   // The burst, plus what refilled at VNET_ICMP_RATE/s while the loop ran.
   EXPECT_GE(sent, VNET_ICMP_BURST);
   EXPECT_LT(sent, VNET_ICMP_BURST + 20);
+
+  // Each port has its own bucket: vm1 used up its own, not vm6's.
+  const Bytes other = with_ttl(kRouterMacC, kVm6Mac, kIpVm6, ip4(8, 8, 8, 8), 64);
+  RunResult r = run_prog(Prog::kTcEndpoint, other, "vm6-h");
+  ASSERT_EQ(r.err, 0);
+  EXPECT_EQ(r.verdict, kTcRedirect) << "vm6 got no error: buckets are shared";
+  capture_drain_all();
 }
 
 // A routed frame from VTEP A: vm3 (10.0.1.13) -> vm6 through r1 on A's host,

@@ -17,8 +17,9 @@
 #include <linux/types.h>
 #endif
 
-/* 5: router maps and drop reasons; 4: NOT_OUR_VTEP; 3: preallocated hash maps */
-#define VNET_ABI_VERSION 5
+/* 6: per-port ICMP buckets; 5: router maps and drop reasons; 4: NOT_OUR_VTEP;
+ * 3: preallocated hash maps */
+#define VNET_ABI_VERSION 6
 
 #define VNET_ETH_ALEN 6
 /* outer Ethernet + IPv4 (no options) + UDP + VXLAN */
@@ -171,9 +172,10 @@ struct vnet_route {
 };
 
 /*
- * icmp_rate (per-CPU array, one slot): the token bucket that limits the
- * ICMP errors the routers send (VNET_ICMP_RATE per second and CPU, bursts
- * of VNET_ICMP_BURST). Owned by the datapath.
+ * icmp_rate (per-CPU LRU hash, ifindex of the port -> bucket): the token
+ * bucket that limits the ICMP errors routers send back into each port
+ * (VNET_ICMP_RATE per second and CPU, bursts of VNET_ICMP_BURST), so one VM
+ * provoking errors cannot use up everyone's. Owned by the datapath.
  */
 #define VNET_ICMP_RATE 1000
 #define VNET_ICMP_BURST 50
