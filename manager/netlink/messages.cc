@@ -115,21 +115,29 @@ int neigh_attr_cb(const nlattr* attr, void* data) {
 
 Ipv4 ipv4_attr(const nlattr* attr) { return Ipv4{ntohl(mnl_attr_get_u32(attr))}; }
 
+// A link message's header: nlmsghdr + ifinfomsg (AF_UNSPEC) for `ifindex`
+// (0: none, e.g. a dump or a lookup by name).
+nlmsghdr* put_link_header(char* buf, std::uint16_t type, std::uint16_t flags, std::uint32_t seq,
+                          std::uint32_t ifindex, ifinfomsg** ifm_out = nullptr) {
+  nlmsghdr* nlh = put_header(buf, type, flags, seq);
+  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifm->ifi_family = AF_UNSPEC;
+  ifm->ifi_index = static_cast<int>(ifindex);
+  if (ifm_out != nullptr) {
+    *ifm_out = ifm;
+  }
+  return nlh;
+}
+
 }  // namespace
 
 nlmsghdr* build_link_dump(char* buf, std::uint32_t seq) {
-  nlmsghdr* nlh = put_header(buf, RTM_GETLINK, NLM_F_DUMP, seq);
-  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
-  ifm->ifi_family = AF_UNSPEC;
-  return nlh;
+  return put_link_header(buf, RTM_GETLINK, NLM_F_DUMP, seq, 0);
 }
 
 nlmsghdr* build_link_get(char* buf, std::uint32_t seq, std::uint32_t ifindex,
                          std::optional<std::int32_t> target_nsid) {
-  nlmsghdr* nlh = put_header(buf, RTM_GETLINK, 0, seq);
-  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
-  ifm->ifi_family = AF_UNSPEC;
-  ifm->ifi_index = static_cast<int>(ifindex);
+  nlmsghdr* nlh = put_link_header(buf, RTM_GETLINK, 0, seq, ifindex);
   if (target_nsid) {
     mnl_attr_put_u32(nlh, IFLA_TARGET_NETNSID, static_cast<std::uint32_t>(*target_nsid));
   }
@@ -137,18 +145,14 @@ nlmsghdr* build_link_get(char* buf, std::uint32_t seq, std::uint32_t ifindex,
 }
 
 nlmsghdr* build_link_get_by_name(char* buf, std::uint32_t seq, const std::string& name) {
-  nlmsghdr* nlh = put_header(buf, RTM_GETLINK, 0, seq);
-  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
-  ifm->ifi_family = AF_UNSPEC;
+  nlmsghdr* nlh = put_link_header(buf, RTM_GETLINK, 0, seq, 0);
   mnl_attr_put_strz(nlh, IFLA_IFNAME, name.c_str());
   return nlh;
 }
 
 nlmsghdr* build_vxlan_external_new(char* buf, std::uint32_t seq, const std::string& name,
                                    std::uint16_t port) {
-  nlmsghdr* nlh = put_header(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, seq);
-  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
-  ifm->ifi_family = AF_UNSPEC;
+  nlmsghdr* nlh = put_link_header(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, seq, 0);
   mnl_attr_put_strz(nlh, IFLA_IFNAME, name.c_str());
   nlattr* linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
   mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "vxlan");
@@ -162,10 +166,7 @@ nlmsghdr* build_vxlan_external_new(char* buf, std::uint32_t seq, const std::stri
 }
 
 nlmsghdr* build_link_no_ipv6_addr(char* buf, std::uint32_t seq, std::uint32_t ifindex) {
-  nlmsghdr* nlh = put_header(buf, RTM_NEWLINK, 0, seq);
-  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
-  ifm->ifi_family = AF_UNSPEC;
-  ifm->ifi_index = static_cast<int>(ifindex);
+  nlmsghdr* nlh = put_link_header(buf, RTM_NEWLINK, 0, seq, ifindex);
   nlattr* af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
   nlattr* inet6 = mnl_attr_nest_start(nlh, AF_INET6);
   mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
@@ -175,21 +176,15 @@ nlmsghdr* build_link_no_ipv6_addr(char* buf, std::uint32_t seq, std::uint32_t if
 }
 
 nlmsghdr* build_link_set_up(char* buf, std::uint32_t seq, std::uint32_t ifindex) {
-  nlmsghdr* nlh = put_header(buf, RTM_NEWLINK, 0, seq);
-  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
-  ifm->ifi_family = AF_UNSPEC;
-  ifm->ifi_index = static_cast<int>(ifindex);
+  ifinfomsg* ifm = nullptr;
+  nlmsghdr* nlh = put_link_header(buf, RTM_NEWLINK, 0, seq, ifindex, &ifm);
   ifm->ifi_flags = IFF_UP;
   ifm->ifi_change = IFF_UP;
   return nlh;
 }
 
 nlmsghdr* build_link_del(char* buf, std::uint32_t seq, std::uint32_t ifindex) {
-  nlmsghdr* nlh = put_header(buf, RTM_DELLINK, 0, seq);
-  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
-  ifm->ifi_family = AF_UNSPEC;
-  ifm->ifi_index = static_cast<int>(ifindex);
-  return nlh;
+  return put_link_header(buf, RTM_DELLINK, 0, seq, ifindex);
 }
 
 nlmsghdr* build_route_get(char* buf, std::uint32_t seq, Ipv4 dst) {
