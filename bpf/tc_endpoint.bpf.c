@@ -7,7 +7,10 @@
  * encapsulation cloned per remote VTEP), a local port (redirect), a remote
  * VTEP (VXLAN encapsulation, MTU check, ICMP frag-needed), a router
  * interface (distributed routing: routed here, then delivered or
- * encapsulated with the destination network's VNI) or a drop.
+ * encapsulated with the destination network's VNI) or a drop. Security
+ * groups: the sender's egress policy right after anti-spoofing, a local
+ * receiver's ingress policy just before delivery (a remote receiver's host
+ * checks its own).
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -23,6 +26,7 @@
 #include "lib/icmp.h"
 #include "lib/maps.h"
 #include "lib/parsing.h"
+#include "lib/policy.h"
 #include "lib/stats.h"
 
 /*
@@ -135,10 +139,27 @@ static __always_inline int endpoint_encap(struct __sk_buff *skb,
 	return endpoint_encap_fitting(skb, tx, vtep_be);
 }
 
-/* A frame to a local port: the VM's namespace directly when it is a veth. */
-static __always_inline int endpoint_deliver_local(const struct vnet_tx *tx,
+/*
+ * A frame to a local port: the VM's namespace directly when it is a veth.
+ * A receiver with security groups gets it only if its ingress policy
+ * allows; that drop is the receiver's, counted here.
+ */
+static __always_inline int endpoint_deliver_local(struct __sk_buff *skb,
+						  const struct vnet_tx *tx,
 						  const struct vnet_fdb_entry *dst)
 {
+	if (tx->ipv4 && (dst->policy_in | dst->policy_out)) {
+		struct vnet_flow flow;
+		int ret;
+
+		ret = policy_skb_flow(skb, ETH_HLEN, dst->endpoint_id, 0, &flow);
+		if (!ret)
+			ret = policy_check(&flow, dst->policy_in, dst->policy_out, 0);
+		if (ret < 0) {
+			stats_drop(-ret, dst->endpoint_id);
+			return TC_ACT_SHOT;
+		}
+	}
 	stats_tx(tx->ep_id, tx->len);
 	stats_rx(dst->endpoint_id, tx->len);
 	if (tx->ipv4 && (dst->port_flags & VNET_PORT_F_PEER))
@@ -293,7 +314,7 @@ static __always_inline int endpoint_route(struct __sk_buff *skb,
 	iph->ttl -= 1;
 
 	if (dst->ifindex)
-		return endpoint_deliver_local(tx, dst);
+		return endpoint_deliver_local(skb, tx, dst);
 	return endpoint_encap_fitting(skb, tx, dst->vtep_be);
 }
 
@@ -301,13 +322,20 @@ static __always_inline int endpoint_flood(struct __sk_buff *skb,
 					  struct vnet_tx *tx, __u32 ifindex)
 {
 	const struct vnet_network *net;
+	struct vnet_flow flow;
 	int ret;
 
 	net = bpf_map_lookup_elem(&vnet_networks, &tx->vni);
 	if (!net)
 		return VNET_DROP(VNET_DROP_UNKNOWN_VNI);
+	if (tx->ipv4) {
+		/* The receivers' view, for those with security groups. */
+		ret = policy_skb_flow(skb, ETH_HLEN, VNET_EP_NONE, 0, &flow);
+		if (ret < 0)
+			return ret;
+	}
 	stats_tx(tx->ep_id, tx->len);
-	flood_local(skb, net, ifindex, tx->ep_id);
+	flood_local(skb, net, ifindex, tx->ep_id, tx->ipv4 ? &flow : NULL);
 	tx->hash = bpf_get_hash_recalc(skb);
 	ret = encap_flood(skb, tx, net);
 	if (ret < 0)
@@ -332,7 +360,8 @@ static __always_inline int endpoint_handle(struct __sk_buff *skb,
 	__u32 ip_hlen = 0;
 	int df = 0;
 
-	skb_pull_headers(skb, ENDPOINT_PULL_LEN);
+	skb_pull_headers(skb, (port->policy_in | port->policy_out) ?
+			 POLICY_PULL_LEN : ENDPOINT_PULL_LEN);
 	data = skb_data(skb);
 	data_end = skb_data_end(skb);
 	nh.pos = data;
@@ -382,6 +411,16 @@ static __always_inline int endpoint_handle(struct __sk_buff *skb,
 			return VNET_DROP(VNET_DROP_MALFORMED);
 		if (!port_src_allowed(port, ifindex, iph->saddr))
 			return VNET_DROP(VNET_DROP_SPOOF_IP);
+		if (port->policy_in | port->policy_out) {
+			struct vnet_flow flow;
+			int ret;
+
+			ret = policy_flow_parse(iph, data_end, tx.ep_id, 1, &flow);
+			if (!ret)
+				ret = policy_check(&flow, port->policy_in, port->policy_out, 1);
+			if (ret < 0)
+				return ret;
+		}
 		tx.ipv4 = 1;
 		tx.hash = flow_hash_ipv4(iph, data_end);
 		tx.tos = iph->tos & ~0x3; /* DSCP; ECN is not copied */
@@ -408,7 +447,7 @@ static __always_inline int endpoint_handle(struct __sk_buff *skb,
 	if (dst->ifindex) {
 		if (dst->ifindex == ifindex)
 			return VNET_DROP(VNET_DROP_HAIRPIN);
-		return endpoint_deliver_local(&tx, dst);
+		return endpoint_deliver_local(skb, &tx, dst);
 	}
 	if (!dst->vtep_be)
 		return VNET_DROP(VNET_DROP_UNKNOWN_UNICAST);

@@ -31,6 +31,7 @@
 #include "lib/flood.h"
 #include "lib/maps.h"
 #include "lib/parsing.h"
+#include "lib/policy.h"
 #include "lib/stats.h"
 #include "lib/vxlan.h"
 
@@ -70,6 +71,17 @@ static __always_inline int tunnel_deliver(struct __sk_buff *skb,
 {
 	const struct vnet_fdb_entry *dst = rx->dst;
 
+	/* Security groups: the receiver's ingress policy, on its own host. */
+	if (rx->inner_ipv4 && (dst->policy_in | dst->policy_out)) {
+		struct vnet_flow flow;
+		int ret;
+
+		ret = policy_skb_flow(skb, ETH_HLEN, dst->endpoint_id, 0, &flow);
+		if (!ret)
+			ret = policy_check(&flow, dst->policy_in, dst->policy_out, 0);
+		if (ret < 0)
+			return ret;
+	}
 	stats_rx(dst->endpoint_id, skb->len);
 	if (dst->port_flags & VNET_PORT_F_PEER) {
 		/*
@@ -92,8 +104,14 @@ int vnet_tc_tunnel(struct __sk_buff *skb)
 	if (ret == VNET_RX_UNICAST) {
 		ret = tunnel_deliver(skb, &rx);
 	} else if (ret == VNET_RX_BUM) {
-		flood_local(skb, rx.net, 0, VNET_EP_NONE);
-		ret = TC_ACT_SHOT; /* the original: every port got a clone */
+		struct vnet_flow flow;
+
+		if (rx.inner_ipv4)
+			ret = policy_skb_flow(skb, ETH_HLEN, VNET_EP_NONE, 0, &flow);
+		if (ret >= 0) {
+			flood_local(skb, rx.net, 0, VNET_EP_NONE, rx.inner_ipv4 ? &flow : NULL);
+			ret = TC_ACT_SHOT; /* the original: every port got a clone */
+		}
 	}
 	if (ret < 0) {
 		stats_drop(-ret, vxlan_rx_drop_ep(&rx));

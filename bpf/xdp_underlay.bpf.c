@@ -12,6 +12,7 @@
 #include <vnet/abi.h>
 #include "lib/config.h"
 #include "lib/maps.h"
+#include "lib/policy.h"
 #include "lib/stats.h"
 #include "lib/vxlan.h"
 
@@ -23,6 +24,25 @@ static __always_inline int xdp_deliver(struct xdp_md *ctx,
 
 	if (!(dst->port_flags & VNET_PORT_F_XDP_DELIVER))
 		return XDP_PASS;
+	/* Security groups: the receiver's ingress policy, on its own host. */
+	if (rx->inner_ipv4 && (dst->policy_in | dst->policy_out)) {
+		void *data = (void *)(long)ctx->data;
+		void *data_end = (void *)(long)ctx->data_end;
+		struct vnet_flow flow;
+		struct iphdr *iph;
+		int ret;
+
+		if (rx->outer_len > 128)
+			return XDP_PASS;
+		iph = data + rx->outer_len + ETH_HLEN;
+		/* Headers beyond the first buffer: tc pulls them and decides. */
+		if ((void *)(iph + 1) > data_end ||
+		    policy_flow_parse(iph, data_end, dst->endpoint_id, 0, &flow))
+			return XDP_PASS;
+		ret = policy_check(&flow, dst->policy_in, dst->policy_out, 0);
+		if (ret < 0)
+			return ret;
+	}
 	ifindex = dst->ifindex;
 	ep_id = dst->endpoint_id;
 	if (bpf_xdp_adjust_head(ctx, rx->outer_len))

@@ -6,6 +6,8 @@
  * bounded by VNET_MAX_FLOOD_PORTS. A list longer than the bound is cut and
  * counted FLOOD_LIMIT (vnetctl refuses such topologies, so this is a
  * guard); a copy that cannot be sent is counted ERROR for its receiver.
+ * A receiver with security groups gets an IPv4 copy only if its ingress
+ * policy allows it (classified, not tracked: broadcast opens no flow).
  */
 #ifndef VNET_LIB_FLOOD_H
 #define VNET_LIB_FLOOD_H
@@ -15,12 +17,18 @@
 #include <bpf/bpf_helpers.h>
 #include <vnet/abi.h>
 #include "lib/maps.h"
+#include "lib/policy.h"
 #include "lib/stats.h"
 
-/* skip_ifindex: the sending port (0 when the frame came from the underlay). */
+/*
+ * skip_ifindex: the sending port (0 when the frame came from the underlay).
+ * flow: the IPv4 packet's flow as a receiver sees it (policy_flow_parse(),
+ * ingress), NULL for ARP, which security groups always let through.
+ */
 static __always_inline void flood_local(struct __sk_buff *skb,
 					const struct vnet_network *net,
-					__u32 skip_ifindex, __u32 charge_ep)
+					__u32 skip_ifindex, __u32 charge_ep,
+					const struct vnet_flow *flow)
 {
 	__u32 n = net->n_ports;
 	__u32 i;
@@ -34,13 +42,27 @@ static __always_inline void flood_local(struct __sk_buff *skb,
 
 		if (i >= n)
 			break;
+		const struct vnet_port *port;
+		__u32 ep_id;
+
 		ifindex = net->port_ifindex[i];
 		if (!ifindex || ifindex == skip_ifindex)
 			continue;
+		port = bpf_map_lookup_elem(&vnet_ports, &ifindex);
+		ep_id = port ? port->endpoint_id : VNET_EP_NONE;
+		if (flow && port && port->policy_in &&
+		    !policy_allows(port->policy_in, flow->remote_be,
+				   flow->kind == VNET_FLOW_ICMP_ERROR ? IPPROTO_ICMP :
+				   flow->key.protocol, flow->port,
+				   flow->kind != VNET_FLOW_FRAGMENT)) {
+			stats_drop(flow->kind == VNET_FLOW_FRAGMENT ?
+				   VNET_DROP_POLICY_FRAGMENT : VNET_DROP_POLICY_INGRESS, ep_id);
+			continue;
+		}
 		if (bpf_clone_redirect(skb, ifindex, 0))
-			stats_drop_ifindex(VNET_DROP_ERROR, ifindex);
+			stats_drop(VNET_DROP_ERROR, ep_id);
 		else
-			stats_rx_ifindex(ifindex, skb->len);
+			stats_rx(ep_id, skb->len);
 	}
 }
 

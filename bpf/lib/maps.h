@@ -119,4 +119,32 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vnet_icmp_rate SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, VNET_MAX_POLICY_REMOTES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vnet_policy_remote_key);
+	__type(value, struct vnet_policy_remote);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vnet_pol_remote SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, VNET_MAX_POLICY_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vnet_policy_rule_key);
+	__type(value, struct vnet_policy_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vnet_pol_rules SEC(".maps");
+
+/* Sized by vnetd (--conntrack-size) before load; owned by the datapath,
+ * swept by vnetd. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VNET_CT_DEFAULT_SIZE);
+	__type(key, struct vnet_ct_key);
+	__type(value, struct vnet_ct_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vnet_conntrack SEC(".maps");
+
 #endif /* VNET_LIB_MAPS_H */

@@ -73,20 +73,4 @@ static __always_inline void stats_rx(__u32 ep_id, __u64 bytes)
 	}
 }
 
-/* rx for a port known only by ifindex (replication lists hold ifindexes). */
-static __always_inline void stats_rx_ifindex(__u32 ifindex, __u64 bytes)
-{
-	struct vnet_port *port = bpf_map_lookup_elem(&vnet_ports, &ifindex);
-
-	if (port)
-		stats_rx(port->endpoint_id, bytes);
-}
-
-static __always_inline void stats_drop_ifindex(__u32 reason, __u32 ifindex)
-{
-	struct vnet_port *port = bpf_map_lookup_elem(&vnet_ports, &ifindex);
-
-	stats_drop(reason, port ? port->endpoint_id : VNET_EP_NONE);
-}
-
 #endif /* VNET_LIB_STATS_H */

@@ -13,6 +13,7 @@
 #include <csignal>
 #include <cstring>
 #include <map>
+#include <unordered_set>
 
 #include "daemon/log.h"
 #include "datapath/port_sysctl.h"
@@ -21,8 +22,11 @@
 #include "output/document.h"
 #include "reconcile/reconcile.h"
 #include "store/delta.h"
+#include "datapath/conntrack.h"
 #include "vnet/abi.h"
 #include "util/fs.h"
+
+static_assert(vnet::daemon::kDefaultConntrackSize == VNET_CT_DEFAULT_SIZE);
 
 namespace vnet::daemon {
 namespace {
@@ -213,6 +217,7 @@ int Daemon::run() {
   const auto now = Clock::now();
   next_resync_ = now + resync_interval();
   next_neighbours_ = now + kNeighbourInterval;
+  next_ct_sweep_ = now + kConntrackSweepInterval;
   sync(/*full=*/true, /*links=*/true);
   keep_neighbours();
   while (running_) {
@@ -276,6 +281,10 @@ void Daemon::on_timer() {
   if (now >= next_neighbours_) {
     neighbours_pending_ = true;
   }
+  if (now >= next_ct_sweep_) {
+    next_ct_sweep_ = now + kConntrackSweepInterval;
+    sweep_conntrack();
+  }
   if (!full_pending_) {
     // Peers on the XDP path: a detach without a notification would drop
     // every frame redirected to them until the full resync.
@@ -285,6 +294,32 @@ void Daemon::on_timer() {
     }
   }
   control_->expire_idle();
+}
+
+void Daemon::sweep_conntrack() {
+  if (!datapath_) {
+    return;
+  }
+  datapath::PinnedMap* ct = datapath_->map(VNET_MAP_CONNTRACK);
+  if (ct == nullptr) {
+    return;
+  }
+  // Flows of endpoints that left this host go too; without a plan (store
+  // unreadable, host absent) only idle entries do.
+  std::unordered_set<std::uint32_t> local;
+  if (plan_) {
+    for (const auto& port : plan_->ports) {
+      local.insert(port.endpoint_id);
+    }
+  }
+  auto counts = datapath::sweep_conntrack(*ct, datapath::conntrack_clock_ns(),
+                                          plan_ ? &local : nullptr);
+  if (!counts) {
+    log_warn("conntrack sweep: " + counts.status().message());
+  } else if (counts->removed != 0) {
+    log_debug("conntrack sweep: " + std::to_string(counts->removed) + " removed, " +
+              std::to_string(counts->live) + " live");
+  }
 }
 
 void Daemon::on_links() {
@@ -559,6 +594,7 @@ void Daemon::apply_plan(bool full) {
     cfg.vtep_be = plan.vtep_ip.be();
     cfg.vxlan_port = plan.vxlan_port;
     cfg.underlay_ifindex = underlay->ifindex;
+    cfg.conntrack_size = opts_.conntrack_size;
     // A load that failed for this config (verifier, incompatible pins) is
     // not retried on every link event and resync, which would repeat the
     // verifier log each time: only a new generation or SIGHUP retries.

@@ -45,6 +45,7 @@ namespace vnet::daemon {
 // dumping their maps at once), and underlay neighbours kept.
 inline constexpr std::chrono::milliseconds kFullResyncInterval{10000};
 inline constexpr std::chrono::milliseconds kNeighbourInterval{5000};
+inline constexpr std::chrono::milliseconds kConntrackSweepInterval{10000};
 
 class Daemon {
  public:
@@ -87,6 +88,7 @@ class Daemon {
   // Logs each port whose receive path (its VNET_PORT_F_* flags) changed.
   void log_delivery_changes(const compile::HostPlan& plan);
   void keep_neighbours();
+  void sweep_conntrack();
   // kFullResyncInterval, +-20 %.
   std::chrono::milliseconds resync_interval();
   void publish_status();
@@ -147,6 +149,7 @@ class Daemon {
   std::chrono::steady_clock::time_point next_resync_;
   std::minstd_rand resync_jitter_{std::random_device{}()};
   std::chrono::steady_clock::time_point next_neighbours_;
+  std::chrono::steady_clock::time_point next_ct_sweep_;
 
   // Reported state.
   store::HostStatus status_;

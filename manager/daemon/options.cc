@@ -25,6 +25,11 @@ std::variant<Options, int> parse_options(int argc, char** argv) {
   app.add_option("--state-dir", opts.state_dir,
                  "directory for vnetd's lock file (default " + std::string(kDefaultStateRoot) +
                      "/<host>)");
+  app.add_option("--conntrack-size", opts.conntrack_size,
+                 "connection tracking entries for security groups (LRU: a full table evicts "
+                 "the least recently used flow, which is then classified again)")
+      ->check(CLI::Range(1024u, 16u << 20))
+      ->capture_default_str();
   app.add_flag("-v,--verbose", opts.verbose, "log debug messages (libbpf included)");
   try {
     app.parse(argc, argv);

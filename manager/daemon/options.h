@@ -1,10 +1,12 @@
 #pragma once
 // vnetd's command line (contract §2):
 //   vnetd --host NAME [--store URL] [--pin-dir DIR] [--socket PATH] [--state-dir DIR]
+//         [--conntrack-size N]
 // --store defaults to $VNET_STORE, then file:/var/lib/vnet; --state-dir
 // defaults to /run/vnet/<host> (it holds vnetd.lock: one vnetd per host per
 // machine, with its pid inside for operators).
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <variant>
@@ -13,6 +15,7 @@ namespace vnet::daemon {
 
 inline constexpr const char* kDefaultPinDir = "/sys/fs/bpf/vnet";
 inline constexpr const char* kDefaultStateRoot = "/run/vnet";
+inline constexpr std::uint32_t kDefaultConntrackSize = 262144;  // VNET_CT_DEFAULT_SIZE
 
 struct Options {
   std::string host;
@@ -20,6 +23,8 @@ struct Options {
   std::string pin_dir = kDefaultPinDir;
   std::string socket;
   std::string state_dir;
+  // Entries of the security groups' connection tracking table (LRU).
+  std::uint32_t conntrack_size = kDefaultConntrackSize;
   bool verbose = false;
 };
 

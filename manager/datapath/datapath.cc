@@ -42,13 +42,19 @@ using TcEndpoint = SkelPtr<tc_endpoint, tc_endpoint__destroy>;
 // config and loads it.
 template <typename Ptr, typename Skel>
 Result<Ptr> load_skeleton(const char* what, Skel* (*open)(const bpf_object_open_opts*),
-                          int (*load)(Skel*), const std::string& pin_dir, const vnet_config& cfg) {
+                          int (*load)(Skel*), const std::string& pin_dir, const Config& config) {
   LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir.c_str());
   Ptr skel(open(&opts));
   if (!skel) {
     return Status::os_error(std::string("open BPF object ") + what, errno);
   }
-  skel->rodata->vnet_cfg = cfg;
+  skel->rodata->vnet_cfg = config.to_abi();
+  // Every object that uses the table must declare it with the pinned size.
+  if (bpf_map* ct = bpf_object__find_map_by_name(skel->obj, VNET_MAP_CONNTRACK); ct != nullptr) {
+    if (int err = bpf_map__set_max_entries(ct, config.conntrack_size); err != 0) {
+      return Status::os_error(std::string("size conntrack of ") + what, -err);
+    }
+  }
   int err = load(skel.get());
   if (err != 0) {
     // libbpf has printed the verifier log or the pinned-map mismatch
@@ -84,7 +90,36 @@ constexpr MapLayout kMapLayouts[] = {
     {VNET_MAP_ROUTER_IFACES, sizeof(vnet_fdb_key), sizeof(vnet_router_iface)},
     {VNET_MAP_ROUTES, sizeof(vnet_route_key), sizeof(vnet_route)},
     {VNET_MAP_ICMP_RATE, sizeof(std::uint32_t), sizeof(vnet_icmp_bucket)},
+    {VNET_MAP_POLICY_REMOTE, sizeof(vnet_policy_remote_key), sizeof(vnet_policy_remote)},
+    {VNET_MAP_POLICY_RULES, sizeof(vnet_policy_rule_key), sizeof(vnet_policy_rule)},
+    {VNET_MAP_CONNTRACK, sizeof(vnet_ct_key), sizeof(vnet_ct_entry)},
 };
+
+// A conntrack table pinned with another size than --conntrack-size is
+// replaced (libbpf would refuse to reuse it): its flows are classified
+// again, and replies to flows it held are dropped until they are.
+Status resize_conntrack_pin(const std::string& pin_dir, std::uint32_t size) {
+  const std::string path = pin_dir + "/" + VNET_MAP_CONNTRACK;
+  int fd = bpf_obj_get(path.c_str());
+  if (fd < 0) {
+    return errno == ENOENT ? Status::ok() : Status::os_error("open " + path, errno);
+  }
+  UniqueFd owned(fd);
+  bpf_map_info info{};
+  __u32 len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(owned.get(), &info, &len) != 0) {
+    return Status::os_error("inspect " + path, errno);
+  }
+  if (info.max_entries == size) {
+    return Status::ok();
+  }
+  if (::unlink(path.c_str()) != 0) {
+    return Status::os_error("unpin " + path + " (" + std::to_string(info.max_entries) +
+                                " entries, --conntrack-size is " + std::to_string(size) + ")",
+                            errno);
+  }
+  return Status::ok();
+}
 
 
 // Pins in `dir` that look like vnet's, other than the marker.
@@ -187,6 +222,7 @@ std::string Config::str() const {
   inet_ntop(AF_INET, &a, vtep, sizeof(vtep));
   return std::string("vtep ") + vtep + ", vxlan port " + std::to_string(vxlan_port) +
          ", underlay ifindex " + std::to_string(underlay_ifindex) +
+         ", conntrack " + std::to_string(conntrack_size) +
          (flags != 0 ? ", flags " + std::to_string(flags) : "");
 }
 
@@ -241,7 +277,7 @@ class ProgramSet {
                                                   const Config& config) {
     auto set = std::unique_ptr<ProgramSet>(new ProgramSet());
     set->config_ = config;
-    const vnet_config cfg = config.to_abi();
+    const Config& cfg = config;
     auto xdp = load_skeleton<XdpUnderlay>("vnet_xdp_underlay", xdp_underlay__open_opts,
                                           xdp_underlay__load, pin_dir, cfg);
     if (!xdp) {
@@ -300,6 +336,9 @@ Result<std::unique_ptr<Datapath>> Datapath::open(const std::string& pin_dir,
   // The marker is checked (or created) before libbpf touches any pin, so
   // maps of another layout are never reused.
   if (auto s = check_or_create_abi_marker(pin_dir); !s) {
+    return s;
+  }
+  if (auto s = resize_conntrack_pin(pin_dir, config.conntrack_size); !s) {
     return s;
   }
   auto dp = std::unique_ptr<Datapath>(new Datapath(pin_dir));

@@ -36,6 +36,8 @@ struct Config {
   std::uint16_t vxlan_port = 4789;
   std::uint32_t underlay_ifindex = 0;
   std::uint16_t flags = 0;  // VNET_CFG_F_*
+  // Not in vnet_config: the size of vnet_conntrack (vnetd --conntrack-size).
+  std::uint32_t conntrack_size = VNET_CT_DEFAULT_SIZE;
   bool operator==(const Config&) const = default;
   vnet_config to_abi() const;
   std::string str() const;

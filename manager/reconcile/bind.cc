@@ -2,6 +2,8 @@
 // Keys and values are the abi.h structs byte for byte (zeroed first, so
 // padding is deterministic and compares equal with what the kernel returns).
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
@@ -90,6 +92,8 @@ MapDesired fdb_map(const compile::HostPlan& plan, const Resolved& resolved) {
       }
       value.ifindex = it->second.ifindex;
       value.port_flags = it->second.port_flags;
+      value.policy_in = f.policy_in;
+      value.policy_out = f.policy_out;
     }
     m.entries.insert_or_assign(to_bytes(key), to_bytes(value));
   }
@@ -122,6 +126,37 @@ MapDesired routes_map(const compile::HostPlan& plan) {
     value.nh_ip_be = r.next_hop ? r.next_hop->be() : 0;
     std::memcpy(value.smac, r.mac.bytes.data(), VNET_ETH_ALEN);
     m.entries.insert_or_assign(to_bytes(key), to_bytes(value));
+  }
+  return m;
+}
+
+MapDesired policy_remote_map(const compile::HostPlan& plan) {
+  MapDesired m{.name = VNET_MAP_POLICY_REMOTE};
+  for (const auto& r : plan.policy_remotes) {
+    auto key = zeroed<vnet_policy_remote_key>();
+    key.prefixlen = 32 + static_cast<__u32>(r.prefix.len);
+    key.policy = r.policy;
+    key.ip_be = r.prefix.addr.be();
+    auto value = zeroed<vnet_policy_remote>();
+    value.class_id = r.class_id;
+    m.entries.insert_or_assign(to_bytes(key), to_bytes(value));
+  }
+  return m;
+}
+
+MapDesired policy_rules_map(const compile::HostPlan& plan) {
+  MapDesired m{.name = VNET_MAP_POLICY_RULES};
+  const auto value = to_bytes(zeroed<vnet_policy_rule>());
+  for (const auto& r : plan.policy_rules) {
+    auto key = zeroed<vnet_policy_rule_key>();
+    // Bits after policy and class: 16 of protocol, then port_bits of port.
+    key.prefixlen = 64 + (r.protocol ? 16 + static_cast<__u32>(r.port_bits) : 0);
+    key.policy = r.policy;
+    key.class_id = r.class_id;
+    key.protocol_be = htons(r.protocol.value_or(0));
+    key.port_be = htons(r.port_bits == 0 ? 0 : static_cast<std::uint16_t>(
+                                                    r.port & (0xffffu << (16 - r.port_bits))));
+    m.entries.insert_or_assign(to_bytes(key), value);
   }
   return m;
 }
@@ -199,6 +234,8 @@ MapDesired ports_map(const compile::HostPlan& plan, const Resolved& resolved) {
     std::memcpy(value.mac, port.mac.bytes.data(), VNET_ETH_ALEN);
     value.flags = it->second.port_flags;
     value.ip_be = port.ip.be();
+    value.policy_in = port.policy_in;
+    value.policy_out = port.policy_out;
     const __u32 key = it->second.ifindex;
     m.entries.insert_or_assign(to_bytes(key), to_bytes(value));
   }
@@ -231,7 +268,12 @@ DesiredMaps bind_plan(const compile::HostPlan& plan, const InterfaceResolver& re
   // lets its traffic in; reconcile() prunes in the reverse order.
   // Routes before the router interfaces that send traffic into them, so a
   // new router never answers "no route" for a prefix it has.
-  out.maps.reserve(10);
+  // Policies before the fdb and port entries that name them, so a new
+  // policy id is complete when traffic starts being checked against it,
+  // and an old one is pruned only when nothing names it any more.
+  out.maps.reserve(12);
+  out.maps.push_back(policy_remote_map(plan));
+  out.maps.push_back(policy_rules_map(plan));
   out.maps.push_back(vteps_map(plan));
   out.maps.push_back(remote_src_map(plan));
   out.maps.push_back(neigh_map(plan));

@@ -38,6 +38,10 @@ constexpr ReasonName kReasons[] = {
     {VNET_DROP_HOST_UNREACHABLE, "host_unreachable"},
     {VNET_DROP_ROUTER_LOCAL, "router_local"},
     {VNET_DROP_NOT_UNDERLAY, "not_underlay"},
+    {VNET_DROP_POLICY_EGRESS, "policy_egress"},
+    {VNET_DROP_POLICY_INGRESS, "policy_ingress"},
+    {VNET_DROP_POLICY_FRAGMENT, "policy_fragment"},
+    {VNET_DROP_POLICY_REVOKED, "policy_revoked"},
     {VNET_DROP_ERROR, "error"},
 };
 

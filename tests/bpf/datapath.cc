@@ -209,6 +209,65 @@ void put_fdb_remote(std::uint32_t vni, const Mac& mac, std::uint32_t vtep, std::
   update(g_maps.fdb, &k, &v, "vnet_fdb");
 }
 
+}  // namespace
+
+void put_policy_remote(std::uint32_t policy, std::uint32_t ip, unsigned plen, std::uint32_t class_id) {
+  vnet_policy_remote_key k{};
+  k.prefixlen = 32 + plen;
+  k.policy = policy;
+  k.ip_be = be(ip);
+  vnet_policy_remote v{};
+  v.class_id = class_id;
+  update(g_maps.pol_remote, &k, &v, "vnet_pol_remote");
+}
+
+void put_policy_rule(std::uint32_t policy, std::uint32_t class_id, int protocol, std::uint16_t port,
+                     unsigned port_bits) {
+  vnet_policy_rule_key k{};
+  k.prefixlen = 64 + (protocol < 0 ? 0 : 16 + port_bits);
+  k.policy = policy;
+  k.class_id = class_id;
+  k.protocol_be = htons(static_cast<std::uint16_t>(protocol < 0 ? 0 : protocol));
+  k.port_be = htons(port_bits == 0 ? 0 : static_cast<std::uint16_t>(port & (0xffffu << (16 - port_bits))));
+  vnet_policy_rule v{};
+  update(g_maps.pol_rules, &k, &v, "vnet_pol_rules");
+}
+
+void set_port_policy(const char* ifname, std::uint32_t policy_in, std::uint32_t policy_out) {
+  __u32 key = static_cast<__u32>(ifindex(ifname));
+  vnet_port port{};
+  if (bpf_map_lookup_elem(g_maps.ports, &key, &port) != 0) {
+    ADD_FAILURE() << "set_port_policy: no port " << ifname;
+    return;
+  }
+  port.policy_in = policy_in;
+  port.policy_out = policy_out;
+  update(g_maps.ports, &key, &port, "vnet_ports");
+  // ... and the fdb entry of its MAC, which receivers read.
+  vnet_fdb_key fk{};
+  fk.vni = port.vni;
+  std::memcpy(fk.mac, port.mac, 6);
+  vnet_fdb_entry f{};
+  if (bpf_map_lookup_elem(g_maps.fdb, &fk, &f) == 0 && f.ifindex == key) {
+    f.policy_in = policy_in;
+    f.policy_out = policy_out;
+    update(g_maps.fdb, &fk, &f, "vnet_fdb");
+  }
+}
+
+std::map<Bytes, vnet_ct_entry> conntrack() {
+  std::map<Bytes, vnet_ct_entry> out;
+  for (auto& k : keys_of(g_maps.conntrack)) {
+    vnet_ct_entry v{};
+    if (bpf_map_lookup_elem(g_maps.conntrack, k.data(), &v) == 0) {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+namespace {
+
 void put_neigh(std::uint32_t vni, std::uint32_t ip, const Mac& mac) {
   vnet_neigh_key k{};
   k.vni = vni;
@@ -350,7 +409,8 @@ std::string drop_name(int r) {
                                 "OUTER_FRAGMENT", "FRAG_NEEDED",   "TOO_BIG",        "NO_ROUTE_VTEP",
                                 "NOT_LOCAL",     "HAIRPIN",        "FLOOD_LIMIT",    "NOT_OUR_VTEP",
                                 "NO_ROUTE",      "TTL_EXCEEDED",   "HOST_UNREACHABLE", "ROUTER_LOCAL",
-                                "NOT_UNDERLAY",  "ERROR"};
+                                "NOT_UNDERLAY",  "POLICY_EGRESS",  "POLICY_INGRESS", "POLICY_FRAGMENT",
+                                "POLICY_REVOKED", "ERROR"};
   static_assert(sizeof(names) / sizeof(names[0]) == VNET_DROP_MAX);
   return r >= 0 && r < VNET_DROP_MAX ? names[r] : "reason#" + std::to_string(r);
 }
@@ -388,6 +448,9 @@ bool programs_load(std::string* err) {
   g_maps.rtr_ifaces = map_fd(VNET_MAP_ROUTER_IFACES);
   g_maps.routes = map_fd(VNET_MAP_ROUTES);
   g_maps.icmp_rate = map_fd(VNET_MAP_ICMP_RATE);
+  g_maps.pol_remote = map_fd(VNET_MAP_POLICY_REMOTE);
+  g_maps.pol_rules = map_fd(VNET_MAP_POLICY_RULES);
+  g_maps.conntrack = map_fd(VNET_MAP_CONNTRACK);
   bool any = false;
   for (auto& p : g_prog) {
     any |= p.fd >= 0;
@@ -395,7 +458,8 @@ bool programs_load(std::string* err) {
   if (any) {
     const MapFds& m = g_maps;
     for (int fd : {m.ports, m.port_src, m.fdb, m.neigh, m.remote_src, m.vteps, m.networks, m.ep_stats,
-                   m.drops, m.rtr_ifaces, m.routes, m.icmp_rate}) {
+                   m.drops, m.rtr_ifaces, m.routes, m.icmp_rate, m.pol_remote, m.pol_rules,
+                   m.conntrack}) {
       if (fd < 0) {
         *err = "a vnet map is not pinned by name under " + lab_bpffs();
         for (auto& p : g_prog) {
@@ -454,7 +518,7 @@ void reset_maps() {
   const MapFds& m = g_maps;
   // Empty ICMP buckets: a port's first error creates a full one.
   for (int fd : {m.ports, m.port_src, m.fdb, m.neigh, m.remote_src, m.vteps, m.networks, m.ep_stats,
-                 m.rtr_ifaces, m.routes, m.icmp_rate}) {
+                 m.rtr_ifaces, m.routes, m.icmp_rate, m.pol_remote, m.pol_rules, m.conntrack}) {
     clear_map(fd);
   }
   bpf_map_info info = info_of(m.drops);
@@ -608,7 +672,8 @@ Snapshot snapshot() {
   const std::pair<const char*, int> config[] = {
       {VNET_MAP_PORTS, m.ports}, {VNET_MAP_PORT_SRC, m.port_src}, {VNET_MAP_FDB, m.fdb},
       {VNET_MAP_NEIGH, m.neigh}, {VNET_MAP_REMOTE_SRC, m.remote_src}, {VNET_MAP_VTEPS, m.vteps},
-      {VNET_MAP_NETWORKS, m.networks}, {VNET_MAP_ROUTER_IFACES, m.rtr_ifaces}, {VNET_MAP_ROUTES, m.routes}};
+      {VNET_MAP_NETWORKS, m.networks}, {VNET_MAP_ROUTER_IFACES, m.rtr_ifaces}, {VNET_MAP_ROUTES, m.routes},
+      {VNET_MAP_POLICY_REMOTE, m.pol_remote}, {VNET_MAP_POLICY_RULES, m.pol_rules}};
   for (auto& [name, fd] : config) {
     bpf_map_info info = info_of(fd);
     auto& dst = s.config[name];

@@ -40,9 +40,20 @@ void programs_unload();
 
 struct MapFds {
   int ports = -1, port_src = -1, fdb = -1, neigh = -1, remote_src = -1, vteps = -1, networks = -1,
-      ep_stats = -1, drops = -1, rtr_ifaces = -1, routes = -1, icmp_rate = -1;
+      ep_stats = -1, drops = -1, rtr_ifaces = -1, routes = -1, icmp_rate = -1, pol_remote = -1,
+      pol_rules = -1, conntrack = -1;
 };
 const MapFds& maps();
+
+// Security groups, written as vnetd's bind does (abi.h): a remote prefix's
+// class, a class's allowed (protocol, port prefix) with protocol -1 = any,
+// and a local port's policy ids (its vnet_ports and local fdb entries).
+void put_policy_remote(std::uint32_t policy, std::uint32_t ip, unsigned plen, std::uint32_t class_id);
+void put_policy_rule(std::uint32_t policy, std::uint32_t class_id, int protocol, std::uint16_t port,
+                     unsigned port_bits);
+void set_port_policy(const char* ifname, std::uint32_t policy_in, std::uint32_t policy_out);
+// vnet_conntrack's entries by key bytes.
+std::map<Bytes, vnet_ct_entry> conntrack();
 
 // Empties every map, then writes the lab topology.
 void reset_maps();

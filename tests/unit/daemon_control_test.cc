@@ -134,7 +134,7 @@ TEST(DatapathConfig, AbiLayout) {
   EXPECT_EQ(abi.vxlan_port_be, htons(4789));
   EXPECT_EQ(abi.underlay_ifindex, 3u);
   EXPECT_EQ(abi.flags, 0);
-  EXPECT_EQ(c.str(), "vtep 198.18.0.1, vxlan port 4789, underlay ifindex 3");
+  EXPECT_EQ(c.str(), "vtep 198.18.0.1, vxlan port 4789, underlay ifindex 3, conntrack 262144");
 }
 
 }  // namespace

@@ -43,7 +43,9 @@ HostPlan sample_plan() {
                   .vni = 1001,
                   .mac = mac("02:00:00:00:01:01"),
                   .ip = ip("10.0.1.11"),
-                  .sources = {pfx("10.0.1.11/32"), pfx("192.168.0.0/16")}},
+                  .sources = {pfx("10.0.1.11/32"), pfx("192.168.0.0/16")},
+                  .policy_in = 0x11,
+                  .policy_out = 0x12},
       PlannedPort{.endpoint = "r1",
                   .endpoint_id = 4,
                   .interface = "r1-h",
@@ -53,7 +55,12 @@ HostPlan sample_plan() {
                   .sources = {pfx("10.0.1.11/32")}},
   };
   p.fdb = {
-      {.vni = 1001, .mac = mac("02:00:00:00:01:01"), .interface = "b1-h", .endpoint_id = 1},
+      {.vni = 1001,
+       .mac = mac("02:00:00:00:01:01"),
+       .interface = "b1-h",
+       .endpoint_id = 1,
+       .policy_in = 0x11,
+       .policy_out = 0x12},
       {.vni = 1001, .mac = mac("02:00:00:00:01:02"), .vtep = ip("198.18.0.2"), .endpoint_id = 2},
       {.vni = 2002, .mac = mac("02:00:00:00:02:01"), .interface = "r1-h", .endpoint_id = 4},
   };
@@ -65,6 +72,10 @@ HostPlan sample_plan() {
   p.remote_src = {{1001, ip("198.18.0.2"), pfx("10.0.1.12/32")},
                   {1001, ip("198.18.0.2"), pfx("10.9.0.0/16")}};
   p.vteps = {ip("198.18.0.2")};
+  p.policy_remotes = {{.policy = 0x11, .prefix = pfx("10.0.1.0/24"), .class_id = 1},
+                      {.policy = 0x12, .prefix = pfx("0.0.0.0/0"), .class_id = 2}};
+  p.policy_rules = {{.policy = 0x11, .class_id = 1, .protocol = 6, .port = 1031, .port_bits = 13},
+                    {.policy = 0x12, .class_id = 2, .protocol = std::nullopt}};
   p.networks = {
       PlannedNetwork{.name = "blue",
                      .vni = 1001,
@@ -120,8 +131,10 @@ TEST(Bind, MapOrderAndMissingInterfaces) {
   for (const auto& m : d.maps) {
     names.push_back(m.name);
   }
-  // Routes before the router interfaces that lead into them.
-  EXPECT_EQ(names, (std::vector<std::string>{VNET_MAP_VTEPS, VNET_MAP_REMOTE_SRC, VNET_MAP_NEIGH,
+  // Policies before the fdb and ports that name them; routes before the
+  // router interfaces that lead into them.
+  EXPECT_EQ(names, (std::vector<std::string>{VNET_MAP_POLICY_REMOTE, VNET_MAP_POLICY_RULES,
+                                             VNET_MAP_VTEPS, VNET_MAP_REMOTE_SRC, VNET_MAP_NEIGH,
                                              VNET_MAP_FDB, VNET_MAP_ROUTES, VNET_MAP_ROUTER_IFACES,
                                              VNET_MAP_PORT_SRC, VNET_MAP_NETWORKS,
                                              VNET_MAP_EP_STATS, VNET_MAP_PORTS}));
@@ -164,10 +177,11 @@ TEST(Bind, Fdb) {
   // r1's interface is missing: no local entry for it.
   ASSERT_EQ(m.entries.size(), 2u);
   const Bytes local_key{0xe9, 0x03, 0, 0, 2, 0, 0, 0, 1, 1, 0, 0};
-  const Bytes local_val{7, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, VNET_PORT_F_PEER, 0, 0, 0};
+  const Bytes local_val{7,    0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, VNET_PORT_F_PEER, 0, 0, 0,
+                        0x11, 0, 0, 0, 0x12, 0, 0, 0};
   EXPECT_EQ(value_of(m, local_key), local_val);
   const Bytes remote_key{0xe9, 0x03, 0, 0, 2, 0, 0, 0, 1, 2, 0, 0};
-  const Bytes remote_val{0, 0, 0, 0, 198, 18, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0};
+  const Bytes remote_val{0, 0, 0, 0, 198, 18, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   EXPECT_EQ(value_of(m, remote_key), remote_val);
 }
 
@@ -213,8 +227,26 @@ TEST(Bind, Ports) {
                           {0xe9, 0x03, 0, 0},     // vni
                           {2, 0, 0, 0, 1, 1},     // mac
                           {VNET_PORT_F_PEER, 0},  // flags
-                          {10, 0, 1, 11}});       // ip_be
+                          {10, 0, 1, 11},         // ip_be
+                          {0x11, 0, 0, 0},        // policy_in
+                          {0x12, 0, 0, 0}});      // policy_out
   EXPECT_EQ(value_of(m, Bytes{7, 0, 0, 0}), want);
+}
+
+TEST(Bind, Policies) {
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const auto& remote = map_named(d, VNET_MAP_POLICY_REMOTE);
+  ASSERT_EQ(remote.entries.size(), 2u);
+  // prefixlen counts the 32 bits of policy first.
+  EXPECT_EQ(value_of(remote, Bytes{56, 0, 0, 0, 0x11, 0, 0, 0, 10, 0, 1, 0}), (Bytes{1, 0, 0, 0}));
+  EXPECT_EQ(value_of(remote, Bytes{32, 0, 0, 0, 0x12, 0, 0, 0, 0, 0, 0, 0}), (Bytes{2, 0, 0, 0}));
+  const auto& rules = map_named(d, VNET_MAP_POLICY_RULES);
+  ASSERT_EQ(rules.entries.size(), 2u);
+  // tcp, 13 bits of port 1031 (0x0407 -> 0x0400: 1024-1031): 64 + 16 + 13.
+  EXPECT_EQ(value_of(rules, Bytes{93, 0, 0, 0, 0x11, 0, 0, 0, 1, 0, 0, 0, 0, 6, 0x04, 0x00}),
+            zeros(4));
+  // Any protocol: policy and class only.
+  EXPECT_EQ(value_of(rules, Bytes{64, 0, 0, 0, 0x12, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0}), zeros(4));
 }
 
 TEST(Bind, FloodListCountsKeepTheRealLength) {
@@ -312,9 +344,9 @@ class ReconcileTest : public ::testing::Test {
  protected:
   ReconcileTest() {
     for (const char* name :
-         {VNET_MAP_VTEPS, VNET_MAP_REMOTE_SRC, VNET_MAP_NEIGH, VNET_MAP_FDB, VNET_MAP_ROUTES,
-          VNET_MAP_ROUTER_IFACES, VNET_MAP_PORT_SRC, VNET_MAP_NETWORKS, VNET_MAP_EP_STATS,
-          VNET_MAP_PORTS}) {
+         {VNET_MAP_POLICY_REMOTE, VNET_MAP_POLICY_RULES, VNET_MAP_VTEPS, VNET_MAP_REMOTE_SRC,
+          VNET_MAP_NEIGH, VNET_MAP_FDB, VNET_MAP_ROUTES, VNET_MAP_ROUTER_IFACES, VNET_MAP_PORT_SRC,
+          VNET_MAP_NETWORKS, VNET_MAP_EP_STATS, VNET_MAP_PORTS}) {
       maps_.emplace(name, std::make_unique<FakeMap>(name, &log_));
     }
   }
@@ -479,7 +511,7 @@ TEST_F(ReconcileTest, AllUpdatesBeforeDeletesAndPortsPrunedFirst) {
     }
   }
   EXPECT_TRUE(deleting);
-  EXPECT_EQ(log_.back().map, VNET_MAP_VTEPS);
+  EXPECT_EQ(log_.back().map, VNET_MAP_POLICY_REMOTE);  // policies outlive what names them
 }
 
 TEST_F(ReconcileTest, FailuresAreAggregatedAndTheRestIsApplied) {

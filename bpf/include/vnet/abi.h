@@ -17,9 +17,10 @@
 #include <linux/types.h>
 #endif
 
-/* 6: per-port ICMP buckets; 5: router maps and drop reasons; 4: NOT_OUR_VTEP;
+/* 7: security groups (policy maps, conntrack, port and fdb policy ids);
+ * 6: per-port ICMP buckets; 5: router maps and drop reasons; 4: NOT_OUR_VTEP;
  * 3: preallocated hash maps */
-#define VNET_ABI_VERSION 6
+#define VNET_ABI_VERSION 7
 
 #define VNET_ETH_ALEN 6
 /* outer Ethernet + IPv4 (no options) + UDP + VXLAN */
@@ -40,6 +41,9 @@
 #define VNET_MAX_ENDPOINT_STATS 65536
 #define VNET_MAX_ROUTER_IFACES 16384 /* router interfaces on networks present on one host */
 #define VNET_MAX_ROUTES 65536        /* connected + static routes of those routers */
+#define VNET_MAX_POLICY_REMOTES 262144 /* (policy, remote prefix) entries per host */
+#define VNET_MAX_POLICY_RULES 262144   /* (policy, class, protocol, port prefix) entries per host */
+#define VNET_CT_DEFAULT_SIZE 262144    /* conntrack entries; vnetd --conntrack-size */
 
 /*
  * Map names. libbpf truncates map names to 15 characters; these are also the
@@ -57,6 +61,9 @@
 #define VNET_MAP_ROUTER_IFACES "vnet_rtr_ifaces"
 #define VNET_MAP_ROUTES "vnet_routes"
 #define VNET_MAP_ICMP_RATE "vnet_icmp_rate"
+#define VNET_MAP_POLICY_REMOTE "vnet_pol_remote"
+#define VNET_MAP_POLICY_RULES "vnet_pol_rules"
+#define VNET_MAP_CONNTRACK "vnet_conntrack"
 
 /*
  * ports: ifindex of a local endpoint's host-side interface -> the endpoint.
@@ -72,6 +79,8 @@ struct vnet_port {
 	__u8 mac[VNET_ETH_ALEN];
 	__u16 flags; /* VNET_PORT_F_* */
 	__be32 ip_be;
+	__u32 policy_in;  /* security groups: ingress policy id, 0 = unfiltered */
+	__u32 policy_out; /* egress policy id, 0 = unfiltered */
 };
 
 /*
@@ -101,6 +110,8 @@ struct vnet_fdb_entry {
 	__u32 endpoint_id;
 	__u16 port_flags; /* VNET_PORT_F_* of a local port */
 	__u16 pad;
+	__u32 policy_in;  /* a local port's policy ids (vnet_port's), else 0 */
+	__u32 policy_out;
 };
 
 /* neigh: (vni, ipv4) -> MAC, for ARP answered by the datapath. */
@@ -186,6 +197,117 @@ struct vnet_icmp_bucket {
 };
 
 /*
+ * Security groups. Every filtered direction of a local endpoint has a
+ * policy: what the rules of all its groups allow in that direction,
+ * compiled so that classifying a packet costs two LPM lookups whatever the
+ * number of rules. The policy id is derived from the policy's content, so
+ * an apply that changes what an endpoint allows (a rule, or the membership
+ * of a remote_group) gives it a new id: new entries are written under the
+ * new id, the port switches to it, the old entries are removed.
+ *
+ * pol_remote (LPM trie): (policy, remote IPv4 prefix) -> class, the set of
+ * rules whose remote side (remote_cidr, or the addresses of remote_group's
+ * members) contains the prefix; no entry: no rule's remote matches.
+ * prefixlen counts bits after policy (32 + prefix length).
+ */
+struct vnet_policy_remote_key {
+	__u32 prefixlen;
+	__u32 policy;
+	__be32 ip_be;
+};
+
+struct vnet_policy_remote {
+	__u32 class_id; /* never 0 */
+};
+
+/*
+ * pol_rules (LPM trie): (policy, class, protocol, port) -> allowed. Every
+ * entry allows (security groups have no deny rules): a packet passes when
+ * any prefix matches. Bits after policy and class: 16 of protocol (the IP
+ * protocol number, big endian) and 16 of port, which is the destination
+ * port for TCP and UDP, type << 8 | code for ICMP and 0 otherwise. So
+ * prefixlen is 64 for "any protocol", 80 for a whole protocol, 80 + n for a
+ * port prefix (a port range is a few prefixes), 88 for an ICMP type and 96
+ * for a type and code. A non-first fragment, whose ports are unknown, is
+ * looked up with prefixlen 80: only rules that need no port can pass it.
+ */
+struct vnet_policy_rule_key {
+	__u32 prefixlen;
+	__u32 policy;
+	__u32 class_id;
+	__be16 protocol_be;
+	__be16 port_be;
+};
+
+struct vnet_policy_rule {
+	__u32 flags; /* reserved, 0 */
+};
+
+/*
+ * conntrack (LRU hash, vnetd --conntrack-size entries): the flows a
+ * filtered endpoint's policy allowed, per endpoint (tenants never share
+ * state). The key is the endpoint's view, the same in both directions: its
+ * own address and port, the remote's, the protocol. ICMP echo uses the
+ * identifier as both ports. A full table evicts the least recently used
+ * entry: an evicted flow is classified again, never passed unchecked.
+ */
+struct vnet_ct_key {
+	__u32 endpoint_id;
+	__be32 local_be;
+	__be32 remote_be;
+	__be16 local_port_be;
+	__be16 remote_port_be;
+	__u8 protocol;
+	__u8 pad[3];
+};
+
+#define VNET_CT_ORIGIN_INGRESS 0 /* the remote opened the flow */
+#define VNET_CT_ORIGIN_EGRESS 1  /* the endpoint opened it */
+
+#define VNET_CT_F_REPLIED (1u << 0)    /* a packet went the other way */
+#define VNET_CT_F_FIN_ORIGIN (1u << 1) /* TCP FIN from the side that opened */
+#define VNET_CT_F_FIN_REPLY (1u << 2)  /* TCP FIN from the other side */
+
+struct vnet_ct_entry {
+	__u64 last_ns; /* bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE) */
+	__u32 policy;  /* the origin direction's policy id it was allowed under */
+	__u8 origin;   /* VNET_CT_ORIGIN_* */
+	__u8 flags;    /* VNET_CT_F_* */
+	__u16 pad;
+};
+
+/*
+ * Idle timeouts, in seconds: an entry idle longer is gone, on lookup
+ * (datapath) and by vnetd's sweep. TCP after a FIN each way, and anything
+ * that was never answered, expire sooner. RST removes the entry.
+ */
+#define VNET_CT_TIMEOUT_TCP 86400
+#define VNET_CT_TIMEOUT_TCP_CLOSING 10
+#define VNET_CT_TIMEOUT_UDP 180
+#define VNET_CT_TIMEOUT_ICMP 30
+#define VNET_CT_TIMEOUT_OTHER 600
+#define VNET_CT_TIMEOUT_UNREPLIED 30
+
+/* An entry's idle timeout in ns: the datapath and vnetd's sweep share it. */
+static inline __u64 vnet_ct_timeout_ns(__u8 protocol, __u8 flags)
+{
+	__u64 sec;
+
+	if (!(flags & VNET_CT_F_REPLIED))
+		sec = VNET_CT_TIMEOUT_UNREPLIED;
+	else if (protocol == 6 /* TCP */)
+		sec = (flags & VNET_CT_F_FIN_ORIGIN) && (flags & VNET_CT_F_FIN_REPLY) ?
+			VNET_CT_TIMEOUT_TCP_CLOSING : VNET_CT_TIMEOUT_TCP;
+	else if (protocol == 17 /* UDP */)
+		sec = VNET_CT_TIMEOUT_UDP;
+	else if (protocol == 1 /* ICMP */)
+		sec = VNET_CT_TIMEOUT_ICMP;
+	else
+		sec = VNET_CT_TIMEOUT_OTHER;
+	return sec * 1000000000ull;
+}
+
+/*
  * skb->mark vnet_tc_underlay puts on VXLAN to our VTEP that arrived on the
  * underlay NIC; vnet_tc_tunnel takes nothing else and clears it.
  */
@@ -231,6 +353,10 @@ enum vnet_drop_reason {
 	VNET_DROP_HOST_UNREACHABLE,  /* router: next hop unknown (ICMP host unreachable sent) */
 	VNET_DROP_ROUTER_LOCAL,      /* to a router address, not an echo request */
 	VNET_DROP_NOT_UNDERLAY,      /* VXLAN that did not arrive on the underlay NIC */
+	VNET_DROP_POLICY_EGRESS,     /* security groups: no rule allows it out */
+	VNET_DROP_POLICY_INGRESS,    /* security groups: no rule allows it in */
+	VNET_DROP_POLICY_FRAGMENT,   /* non-first fragment only a port rule could allow */
+	VNET_DROP_POLICY_REVOKED,    /* tracked flow no longer allowed after an apply */
 	VNET_DROP_ERROR,             /* a helper failed (adjust_room, redirect, ...) */
 	VNET_DROP_MAX,
 };
@@ -245,10 +371,10 @@ struct vnet_ep_stats {
 };
 
 #ifdef __cplusplus
-static_assert(sizeof(struct vnet_port) == 20);
+static_assert(sizeof(struct vnet_port) == 28);
 static_assert(sizeof(struct vnet_port_src_key) == 12);
 static_assert(sizeof(struct vnet_fdb_key) == 12);
-static_assert(sizeof(struct vnet_fdb_entry) == 16);
+static_assert(sizeof(struct vnet_fdb_entry) == 24);
 static_assert(sizeof(struct vnet_neigh_key) == 8);
 static_assert(sizeof(struct vnet_neigh_entry) == 8);
 static_assert(sizeof(struct vnet_remote_src_key) == 16);
@@ -257,6 +383,10 @@ static_assert(sizeof(struct vnet_router_iface) == 8);
 static_assert(sizeof(struct vnet_route_key) == 12);
 static_assert(sizeof(struct vnet_route) == 16);
 static_assert(sizeof(struct vnet_icmp_bucket) == 16);
+static_assert(sizeof(struct vnet_policy_remote_key) == 12);
+static_assert(sizeof(struct vnet_policy_rule_key) == 16);
+static_assert(sizeof(struct vnet_ct_key) == 20);
+static_assert(sizeof(struct vnet_ct_entry) == 16);
 static_assert(sizeof(struct vnet_network) == 8 + 4 * (VNET_MAX_FLOOD_VTEPS + VNET_MAX_FLOOD_PORTS));
 #endif
 

@@ -1,0 +1,66 @@
+#include "datapath/conntrack.h"
+
+#include <time.h>
+
+#include <cstring>
+#include <vector>
+
+namespace vnet::datapath {
+
+std::uint64_t conntrack_clock_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+bool conntrack_stale(const vnet_ct_key& key, const vnet_ct_entry& entry, std::uint64_t now_ns,
+                     const std::unordered_set<std::uint32_t>* endpoints) {
+  if (endpoints != nullptr && endpoints->count(key.endpoint_id) == 0) {
+    return true;
+  }
+  // An entry written after `now_ns` was read is fresh, not 2^64 ns old.
+  return now_ns > entry.last_ns &&
+         now_ns - entry.last_ns > vnet_ct_timeout_ns(key.protocol, entry.flags);
+}
+
+Result<SweepCounts> sweep_conntrack(reconcile::MapIo& map, std::uint64_t now_ns,
+                                    const std::unordered_set<std::uint32_t>* endpoints) {
+  auto entries = map.dump();
+  if (!entries) {
+    return entries.status();
+  }
+  SweepCounts counts;
+  std::vector<const reconcile::Bytes*> stale;
+  for (const auto& [k, v] : *entries) {
+    if (k.size() != sizeof(vnet_ct_key) || v.size() != sizeof(vnet_ct_entry)) {
+      return Status::error("conntrack entry of unexpected size", EPROTO);
+    }
+    vnet_ct_key key;
+    vnet_ct_entry entry;
+    std::memcpy(&key, k.data(), sizeof key);
+    std::memcpy(&entry, v.data(), sizeof entry);
+    if (conntrack_stale(key, entry, now_ns, endpoints)) {
+      stale.push_back(&k);
+    } else {
+      ++counts.live;
+    }
+  }
+  if (stale.empty()) {
+    return counts;
+  }
+  // The datapath never revives an expired entry, but it may have replaced
+  // one with a new flow since the dump; that flow loses its entry and is
+  // classified again by its next packet (a rare race, as in any sweep).
+  if (!map.remove_batch(stale)) {
+    for (const reconcile::Bytes* k : stale) {
+      if (auto s = map.remove(*k); !s) {
+        return s;
+      }
+    }
+  }
+  counts.removed = stale.size();
+  return counts;
+}
+
+}  // namespace vnet::datapath
