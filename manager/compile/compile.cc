@@ -9,6 +9,7 @@
 
 #include "compile/incremental.h"
 #include "compile/plan.h"
+#include "compile/policy.h"
 #include "topology/routes.h"
 
 namespace vnet::compile {
@@ -27,14 +28,20 @@ void sort_unique(std::vector<T>& v) {
 }
 
 auto full_key(const PlannedFdb& f) {
-  return std::tie(f.vni, f.mac, f.interface, f.vtep, f.endpoint_id);
+  return std::tie(f.vni, f.mac, f.interface, f.vtep, f.endpoint_id, f.policy_in, f.policy_out);
 }
 auto full_key(const PlannedNeigh& n) { return std::tie(n.vni, n.ip, n.mac); }
 auto full_key(const PlannedRemoteSrc& r) { return std::tie(r.vni, r.vtep, r.prefix); }
-auto full_key(const PlannedPort& p) { return std::tie(p.interface, p.endpoint, p.endpoint_id); }
+auto full_key(const PlannedPort& p) {
+  return std::tie(p.interface, p.endpoint, p.endpoint_id, p.policy_in, p.policy_out);
+}
 auto full_key(const PlannedRouterIface& r) { return std::tie(r.vni, r.mac, r.router_id, r.ip); }
 auto full_key(const PlannedRoute& r) {
   return std::tie(r.router_id, r.destination, r.vni, r.next_hop, r.mac);
+}
+auto full_key(const PlannedPolicyRemote& r) { return std::tie(r.policy, r.prefix, r.class_id); }
+auto full_key(const PlannedPolicyRule& r) {
+  return std::tie(r.policy, r.class_id, r.protocol, r.port, r.port_bits);
 }
 
 auto sort_key(const PlannedPort& p) { return std::tie(p.interface); }
@@ -43,6 +50,9 @@ auto sort_key(const PlannedNeigh& n) { return std::tie(n.vni, n.ip); }
 auto sort_key(const PlannedRemoteSrc& r) { return std::tie(r.vni, r.vtep, r.prefix); }
 auto sort_key(const PlannedRouterIface& r) { return std::tie(r.vni, r.mac); }
 auto sort_key(const PlannedRoute& r) { return std::tie(r.router_id, r.destination); }
+auto sort_key(const PlannedPolicyRemote& r) { return std::tie(r.policy, r.prefix); }
+// Every field is the key: a rule entry is an LPM key whose value is presence.
+auto sort_key(const PlannedPolicyRule& r) { return full_key(r); }
 
 // The order of a plan's lists: by key, ties broken by the full value so the
 // order stays deterministic. An incremental compile merges with the same
@@ -81,6 +91,8 @@ void sort_plan(HostPlan& plan) {
   sort_plan_list(plan.remote_src);
   sort_plan_list(plan.router_ifaces);
   sort_plan_list(plan.routes);
+  sort_plan_list(plan.policy_remotes);
+  sort_plan_list(plan.policy_rules);
 }
 
 // (network name, next-hop address) -> destinations routed through it. A
@@ -377,9 +389,11 @@ Result<HostPlan> compile(const Topology& topo, const std::string& host_name) {
 
   // A network is present here iff one of its endpoints is.
   std::set<std::string_view> present;
+  bool filtered_here = false;  // a local endpoint has security groups
   for (const auto& ep : topo.endpoints) {
     if (ep.host == self.name && networks.count(ep.network) != 0) {
       present.insert(ep.network);
+      filtered_here = filtered_here || !ep.security_groups.empty();
     }
   }
 
@@ -392,16 +406,42 @@ Result<HostPlan> compile(const Topology& topo, const std::string& host_name) {
 
   // Hashed: every endpoint of the topology is looked up here, and most are
   // in networks not present (a tree lookup cost ~9 string compares each).
-  std::unordered_map<std::string_view, PlannedNetwork*> planned_index;
+  // Also the networks a local endpoint's security groups can look at
+  // (present ones and those their routers attach: compile/policy.h), whose
+  // endpoints are gathered in the same pass when some local one is
+  // filtered.
+  struct Slot {
+    PlannedNetwork* net = nullptr;  // present here
+    std::vector<std::uint32_t> members;
+  };
+  std::unordered_map<std::string_view, Slot> planned_index;
   planned_index.reserve(planned.size());
   for (auto& [name, net] : planned) {
-    planned_index.emplace(name, &net);
+    planned_index[name].net = &net;
+  }
+  if (filtered_here) {
+    for (const auto& router : topo.routers) {
+      const bool here = std::any_of(router.interfaces.begin(), router.interfaces.end(),
+                                    [&](const auto& i) { return present.count(i.network) != 0; });
+      if (here) {
+        for (const auto& iface : router.interfaces) {
+          planned_index[iface.network];
+        }
+      }
+    }
   }
 
-  for (const auto& ep : topo.endpoints) {
-    auto net_it = planned_index.find(ep.network);
-    if (net_it != planned_index.end()) {
-      add_endpoint(*ctx, ep, *net_it->second, plan);
+  for (std::size_t i = 0; i < topo.endpoints.size(); ++i) {
+    const Endpoint& ep = topo.endpoints[i];
+    auto slot = planned_index.find(ep.network);
+    if (slot == planned_index.end()) {
+      continue;
+    }
+    if (filtered_here) {
+      slot->second.members.push_back(static_cast<std::uint32_t>(i));
+    }
+    if (slot->second.net != nullptr) {
+      add_endpoint(*ctx, ep, *slot->second.net, plan);
     }
   }
 
@@ -412,6 +452,16 @@ Result<HostPlan> compile(const Topology& topo, const std::string& host_name) {
   add_routers(topo, *ctx, networks, present, plan);
   plan.vteps = plan_vteps(plan);
   sort_plan(plan);
+  if (filtered_here) {
+    static const std::vector<std::uint32_t> kNone;
+    compile_policies(
+        topo,
+        [&](std::string_view network) -> const std::vector<std::uint32_t>& {
+          auto it = planned_index.find(network);
+          return it == planned_index.end() ? kNone : it->second.members;
+        },
+        plan);
+  }
   return plan;
 }
 
@@ -580,6 +630,13 @@ Result<PlanChange> recompile_networks(const Topology& topo, const std::string& h
   plan.vteps = plan_vteps(plan);
   change.after = std::move(fresh);
   change.after.vteps = plan.vteps;
+  recompile_policies(
+      topo, [&](std::string_view network) -> const std::vector<std::uint32_t>& {
+        return index.endpoints(network);
+      },
+      networks, plan, change);
+  sort_plan(change.before);
+  sort_plan(change.after);
   return change;
 }
 

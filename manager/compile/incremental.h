@@ -62,7 +62,12 @@ class NetworkIndex {
 
 // The part of a plan recompile_networks() replaced, as it was and as it is
 // now: the entries of the recompiled networks' VNIs (ports, fdb, neigh,
-// remote_src, networks), each side sorted like a plan. Both carry the
+// remote_src, networks), each side sorted like a plan. Security groups add
+// the policy entries that changed (old ones in `before`, new ones in
+// `after`; entries both have are in neither) and the ports of other
+// networks whose policy ids changed, with their local fdb entries (a
+// membership change alters the policies of endpoints in the
+// neighbourhood; compile/policy.h). Both carry the
 // plan's host fields and its whole VTEP list (a network change can add or
 // drop a VTEP), so bind_plan() of `before` and `after` yields every map key
 // whose entry the change can have touched (reconcile::reconcile_change).

@@ -30,6 +30,10 @@ struct PlannedPort {
   // Sources it may send from: ip/32, allowed_addresses, prefixes of static
   // routes whose next_hop it is. Sorted, unique.
   std::vector<Ipv4Prefix> sources;
+  // Security groups: the policy each direction is checked against
+  // (PlannedPolicyRemote/PlannedPolicyRule), 0 = unfiltered (no groups).
+  std::uint32_t policy_in = 0;
+  std::uint32_t policy_out = 0;
   bool operator==(const PlannedPort&) const = default;
 };
 
@@ -41,6 +45,9 @@ struct PlannedFdb {
   std::string interface;     // local port, or empty
   std::optional<Ipv4> vtep;  // remote VTEP, or nullopt
   std::uint32_t endpoint_id = 0;
+  // A local port's PlannedPort::policy_in/out, else 0.
+  std::uint32_t policy_in = 0;
+  std::uint32_t policy_out = 0;
   bool operator==(const PlannedFdb&) const = default;
 };
 
@@ -91,6 +98,34 @@ struct PlannedRoute {
   bool operator==(const PlannedRoute&) const = default;
 };
 
+// Security groups compiled for this host (compile/policy.h). A policy is
+// what one direction of a filtered local endpoint allows: the union of the
+// rules of all its groups for that direction. Its id is derived from its
+// content (never 0; vnet/abi.h explains why), so endpoints with the same
+// groups and the same view of remote_group membership share a policy.
+//
+// A remote entry maps a remote prefix to a class: the set of the policy's
+// rules whose remote side contains that prefix (classes with the same
+// allowed protocols and ports are merged). Class ids are 1.. per policy.
+struct PlannedPolicyRemote {
+  std::uint32_t policy = 0;
+  Ipv4Prefix prefix;
+  std::uint32_t class_id = 0;
+  bool operator==(const PlannedPolicyRemote&) const = default;
+};
+
+// What a class allows: a protocol (nullopt: any, then port_bits is 0) and
+// the leading port_bits bits of `port`, which is the destination port for
+// TCP/UDP and type << 8 | code for ICMP (bits 8: a type, 16: type and code).
+struct PlannedPolicyRule {
+  std::uint32_t policy = 0;
+  std::uint32_t class_id = 0;
+  std::optional<std::uint8_t> protocol;
+  std::uint16_t port = 0;
+  std::uint8_t port_bits = 0;  // 0..16
+  bool operator==(const PlannedPolicyRule&) const = default;
+};
+
 struct HostPlan {
   std::string host;
   topology::HostRole role = topology::HostRole::kHypervisor;
@@ -110,6 +145,8 @@ struct HostPlan {
   std::vector<PlannedNetwork> networks;      // by vni
   std::vector<PlannedRouterIface> router_ifaces;  // by (vni, mac)
   std::vector<PlannedRoute> routes;               // by (router_id, destination)
+  std::vector<PlannedPolicyRemote> policy_remotes;  // by (policy, prefix)
+  std::vector<PlannedPolicyRule> policy_rules;      // by (policy, class_id, protocol, port, port_bits)
 
   bool operator==(const HostPlan&) const = default;
 };

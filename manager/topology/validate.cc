@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "compile/policy.h"
 #include "topology/marks.h"
 #include "topology/parser.h"
 #include "vnet/abi.h"
@@ -509,6 +510,9 @@ class Validator {
     std::unordered_map<NetKey, std::size_t, NetKeyHash> per_host_net;  // (net, host) -> count
     std::vector<std::vector<std::size_t>> hosts_of(nets);
     std::vector<std::vector<std::size_t>> nets_of(hosts);
+    // For the policy maps: each network's endpoints, each host's filtered ones.
+    std::vector<std::vector<std::uint32_t>> net_members(nets);
+    std::vector<std::vector<std::uint32_t>> filtered(hosts);
 
     for (std::size_t i = 0; i < topo_.endpoints.size(); ++i) {
       const std::size_t host = endpoint_host_[i];
@@ -517,6 +521,10 @@ class Validator {
         continue;
       }
       const Endpoint& ep = topo_.endpoints[i];
+      net_members[net].push_back(static_cast<std::uint32_t>(i));
+      if (!ep.security_groups.empty()) {
+        filtered[host].push_back(static_cast<std::uint32_t>(i));
+      }
       const bool hypervisor = topo_.hosts[host].role == HostRole::kHypervisor;
       net_entries[net] += 1;
       const auto routed = routed_via_.find(i);
@@ -572,6 +580,17 @@ class Validator {
                   " remote VTEPs per network (VNET_MAX_FLOOD_VTEPS), so at most " +
                   std::to_string(VNET_MAX_FLOOD_VTEPS + 1) + " hosts may share one");
       }
+    }
+
+    // Exact: the policies compile_policies() would emit, content shared
+    // across hosts (a tenant's policies recur on each of its hosts).
+    static const std::vector<std::uint32_t> kNoMembers;
+    std::optional<compile::PolicyCounter> policies;
+    if (std::any_of(filtered.begin(), filtered.end(), [](const auto& f) { return !f.empty(); })) {
+      policies.emplace(topo_, [&](std::string_view network) -> const std::vector<std::uint32_t>& {
+        const auto it = network_index_.find(network);
+        return it == network_index_.end() ? kNoMembers : net_members[it->second];
+      });
     }
 
     std::vector<std::size_t> seen(hosts, kNone);  // stamp: last host that counted it
@@ -652,6 +671,24 @@ class Validator {
         error(h.loc, label + "its routers have " + std::to_string(routes) +
                          " routes (connected and static); a hypervisor holds at most " +
                          std::to_string(VNET_MAX_ROUTES) + " (VNET_MAX_ROUTES)");
+      }
+      if (policies && !filtered[host].empty()) {
+        const compile::PolicyCounts c = policies->count(filtered[host]);
+        if (c.remotes > VNET_MAX_POLICY_REMOTES) {
+          error(h.loc, label + "its endpoints' security groups compile to " +
+                           std::to_string(c.remotes) +
+                           " remote prefix entries (remote_cidr and the addresses of "
+                           "remote_group members, per distinct policy); a hypervisor holds at "
+                           "most " +
+                           std::to_string(VNET_MAX_POLICY_REMOTES) + " (VNET_MAX_POLICY_REMOTES)");
+        }
+        if (c.rules > VNET_MAX_POLICY_RULES) {
+          error(h.loc, label + "its endpoints' security groups compile to " +
+                           std::to_string(c.rules) +
+                           " protocol/port entries (per distinct policy and class); a "
+                           "hypervisor holds at most " +
+                           std::to_string(VNET_MAX_POLICY_RULES) + " (VNET_MAX_POLICY_RULES)");
+        }
       }
     }
   }

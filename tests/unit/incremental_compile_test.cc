@@ -38,7 +38,22 @@ Ipv4 ip_in(int network, int n) {
               static_cast<std::uint32_t>(n & 0xffff)};
 }
 
-Endpoint make_endpoint(std::mt19937& rng, int n) {
+// Security groups of the random topologies: g0 (ingress from members of
+// g0, and tcp from g1), g1 (egress to a cidr, ingress from g0), g2 (no
+// rules: deny all).
+const char* const kGroups[] = {"g0", "g1", "g2"};
+
+std::vector<std::string> random_groups(std::mt19937& rng) {
+  std::vector<std::string> out;
+  for (const char* g : kGroups) {
+    if (rng() % 4 == 0) {
+      out.push_back(g);
+    }
+  }
+  return out;
+}
+
+Endpoint make_endpoint(std::mt19937& rng, int n, bool groups = false) {
   Endpoint e;
   e.name = "ep" + std::to_string(n);
   e.id = static_cast<std::uint32_t>(n + 1);
@@ -54,13 +69,16 @@ Endpoint make_endpoint(std::mt19937& rng, int n) {
     e.allowed_addresses.push_back(
         Ipv4Prefix{Ipv4{0xc0a80000u + static_cast<std::uint32_t>(rng() % 256) * 256}, 24});
   }
+  if (groups) {
+    e.security_groups = random_groups(rng);
+  }
   return e;
 }
 
 // Hosts, networks (one VNI each), a router whose static routes point at
 // endpoint addresses (their destinations become those endpoints' sources),
 // and `endpoints` endpoints spread over all of them.
-Topology random_topology(std::mt19937& rng, int endpoints) {
+Topology random_topology(std::mt19937& rng, int endpoints, bool groups = false) {
   Topology t;
   for (int i = 0; i < kHosts; ++i) {
     t.hosts.push_back(Host{.name = "hv" + std::to_string(i),
@@ -84,8 +102,29 @@ Topology random_topology(std::mt19937& rng, int endpoints) {
     }
   }
   t.routers.push_back(std::move(router));
+  if (groups) {
+    using topology::Direction;
+    using topology::Rule;
+    t.security_groups = {
+        topology::SecurityGroup{
+            .name = "g0",
+            .rules = {Rule{.direction = Direction::kIngress, .remote_group = "g0"},
+                      Rule{.direction = Direction::kIngress,
+                           .protocol = 6,
+                           .port_min = 80,
+                           .port_max = 90,
+                           .remote_group = "g1"}}},
+        topology::SecurityGroup{
+            .name = "g1",
+            .rules = {Rule{.direction = Direction::kEgress,
+                           .protocol = 17,
+                           .remote_cidr = Ipv4Prefix{Ipv4{0x0a000000u}, 8}},
+                      Rule{.direction = Direction::kIngress, .protocol = 1, .remote_group = "g0"}}},
+        topology::SecurityGroup{.name = "g2"},
+    };
+  }
   for (int i = 0; i < endpoints; ++i) {
-    t.endpoints.push_back(make_endpoint(rng, i));
+    t.endpoints.push_back(make_endpoint(rng, i, groups));
   }
   return t;
 }
@@ -93,14 +132,15 @@ Topology random_topology(std::mt19937& rng, int endpoints) {
 // One generation step as vnetctl makes them: endpoints removed, changed
 // (MAC, address, host, network, interface) and appended; now and then a
 // change outside the endpoints, which an incremental compile must not take.
-StoredState random_edit(std::mt19937& rng, const StoredState& base, int& next_name) {
+StoredState random_edit(std::mt19937& rng, const StoredState& base, int& next_name,
+                        bool groups = false) {
   StoredState next = base;
   next.generation = base.generation + 1;
   auto& eps = next.topology.endpoints;
   const int edits = 1 + static_cast<int>(rng() % 4);
   for (int i = 0; i < edits && !eps.empty(); ++i) {
     const std::size_t at = rng() % eps.size();
-    switch (rng() % 7) {
+    switch (rng() % (groups ? 8 : 7)) {
       case 0:
         eps.erase(eps.begin() + static_cast<std::ptrdiff_t>(at));
         break;
@@ -114,7 +154,7 @@ StoredState random_edit(std::mt19937& rng, const StoredState& base, int& next_na
         eps[at].network = "net" + std::to_string(rng() % kNetworks);
         break;
       case 4:
-        eps.push_back(make_endpoint(rng, next_name++));
+        eps.push_back(make_endpoint(rng, next_name++, groups));
         break;
       case 5:
         eps[at].allowed_addresses.clear();
@@ -122,6 +162,9 @@ StoredState random_edit(std::mt19937& rng, const StoredState& base, int& next_na
         break;
       case 6:
         eps[at].interface += "x";
+        break;
+      case 7:
+        eps[at].security_groups = random_groups(rng);
         break;
     }
   }
@@ -147,11 +190,13 @@ StateDelta delta_between(const StoredState& a, const StoredState& b) {
 std::string describe(const PlannedPort& p) {
   return p.interface + " " + p.endpoint + " id " + std::to_string(p.endpoint_id) + " vni " +
          std::to_string(p.vni) + " " + p.mac.str() + " " + p.ip.str() + " sources " +
-         std::to_string(p.sources.size());
+         std::to_string(p.sources.size()) + " policies " + std::to_string(p.policy_in) + "/" +
+         std::to_string(p.policy_out);
 }
 std::string describe(const PlannedFdb& f) {
   return "vni " + std::to_string(f.vni) + " " + f.mac.str() + " -> " +
-         (f.vtep ? f.vtep->str() : f.interface) + " id " + std::to_string(f.endpoint_id);
+         (f.vtep ? f.vtep->str() : f.interface) + " id " + std::to_string(f.endpoint_id) +
+         " policy " + std::to_string(f.policy_in);
 }
 std::string describe(const PlannedNeigh& n) {
   return "vni " + std::to_string(n.vni) + " " + n.ip.str() + " -> " + n.mac.str();
@@ -164,6 +209,15 @@ std::string describe(const PlannedNetwork& n) {
          " vteps " + std::to_string(n.port_interfaces.size()) + " ports";
 }
 std::string describe(const Ipv4& ip) { return ip.str(); }
+std::string describe(const PlannedPolicyRemote& r) {
+  return "policy " + std::to_string(r.policy) + " " + r.prefix.str() + " class " +
+         std::to_string(r.class_id);
+}
+std::string describe(const PlannedPolicyRule& r) {
+  return "policy " + std::to_string(r.policy) + " class " + std::to_string(r.class_id) +
+         " proto " + (r.protocol ? std::to_string(*r.protocol) : "any") + " " +
+         std::to_string(r.port) + "/" + std::to_string(r.port_bits);
+}
 
 // Compares one list of two plans entry by entry, naming the first
 // difference.
@@ -187,6 +241,8 @@ template <typename T>
                  same_list("neigh", got.neigh, want.neigh),
                  same_list("remote_src", got.remote_src, want.remote_src),
                  same_list("networks", got.networks, want.networks),
+                 same_list("policy_remotes", got.policy_remotes, want.policy_remotes),
+                 same_list("policy_rules", got.policy_rules, want.policy_rules),
                  same_list("vteps", got.vteps, want.vteps)}) {
     if (!r) {
       return r;
@@ -198,17 +254,40 @@ template <typename T>
   return ::testing::AssertionSuccess();
 }
 
-// The part of `plan` in `vnis`, as PlanChange describes it.
-HostPlan slice(const HostPlan& plan, const std::set<std::uint32_t>& vnis) {
+// The part of `plan` in `vnis`, as PlanChange describes it, with what
+// security groups add: policy entries `plan` has and `other` (the plan on
+// the change's other side) does not, and ports of other VNIs whose policy
+// ids differ in `other`, with their local fdb entries.
+HostPlan slice(const HostPlan& plan, const std::set<std::uint32_t>& vnis,
+               const HostPlan* other = nullptr) {
   HostPlan out = plan;
+  std::set<std::string> moved;  // interfaces of ports whose ids changed
+  if (other != nullptr) {
+    for (const auto& p : plan.ports) {
+      for (const auto& q : other->ports) {
+        if (p.interface == q.interface && vnis.count(p.vni) == 0 &&
+            (p.policy_in != q.policy_in || p.policy_out != q.policy_out)) {
+          moved.insert(p.interface);
+        }
+      }
+    }
+    std::erase_if(out.policy_remotes, [&](const auto& e) {
+      return std::count(other->policy_remotes.begin(), other->policy_remotes.end(), e) != 0;
+    });
+    std::erase_if(out.policy_rules, [&](const auto& e) {
+      return std::count(other->policy_rules.begin(), other->policy_rules.end(), e) != 0;
+    });
+  }
   auto keep = [&](auto& list) {
-    std::erase_if(list, [&](const auto& e) { return vnis.count(e.vni) == 0; });
+    std::erase_if(list, [&](const auto& e) {
+      return vnis.count(e.vni) == 0 && moved.count(e.interface) == 0;
+    });
   };
   keep(out.ports);
   keep(out.fdb);
-  keep(out.neigh);
-  keep(out.remote_src);
-  keep(out.networks);
+  std::erase_if(out.neigh, [&](const auto& e) { return vnis.count(e.vni) == 0; });
+  std::erase_if(out.remote_src, [&](const auto& e) { return vnis.count(e.vni) == 0; });
+  std::erase_if(out.networks, [&](const auto& e) { return vnis.count(e.vni) == 0; });
   // Routing's share is never part of a change: recompile_networks() refuses
   // networks attached to a router (a full compile follows).
   out.router_ifaces.clear();
@@ -298,7 +377,7 @@ struct HostModel {
 
 TEST(IncrementalCompile, FollowsRandomDeltasExactlyLikeAFullCompile) {
   std::mt19937 rng(20240611);
-  StoredState cur{.generation = 1, .topology = random_topology(rng, 160)};
+  StoredState cur{.generation = 1, .topology = random_topology(rng, 160, true)};
   int next_name = 160;
 
   std::vector<HostModel> hosts(kHosts);
@@ -315,9 +394,11 @@ TEST(IncrementalCompile, FollowsRandomDeltasExactlyLikeAFullCompile) {
   int incremental = 0;
   int full = 0;
   int routed = 0;
+  int policy_changes = 0;
+  int moved_ports = 0;
   for (int step = 0; step < 400; ++step) {
     SCOPED_TRACE("step " + std::to_string(step));
-    const StoredState next = random_edit(rng, cur, next_name);
+    const StoredState next = random_edit(rng, cur, next_name, true);
     const StateDelta delta = delta_between(cur, next);
     StoredState applied = cur;
     ASSERT_TRUE(store::apply_delta(applied, delta).is_ok());
@@ -356,8 +437,15 @@ TEST(IncrementalCompile, FollowsRandomDeltasExactlyLikeAFullCompile) {
 
       // The change is the changed networks' share of each plan.
       const std::set<std::uint32_t> vnis = vnis_of(next.topology, *changed);
-      EXPECT_TRUE(same_plan(change->before, slice(old_plan, vnis)));
-      EXPECT_TRUE(same_plan(change->after, slice(want, vnis)));
+      EXPECT_TRUE(same_plan(change->before, slice(old_plan, vnis, &want)));
+      EXPECT_TRUE(same_plan(change->after, slice(want, vnis, &old_plan)));
+      if (!change->after.policy_remotes.empty() || !change->before.policy_remotes.empty()) {
+        ++policy_changes;
+      }
+      if (std::any_of(change->after.ports.begin(), change->after.ports.end(),
+                      [&](const PlannedPort& p) { return vnis.count(p.vni) == 0; })) {
+        ++moved_ports;  // a policy changed for a port outside the changed networks
+      }
 
       auto counts = reconcile::reconcile_change(reconcile::bind_plan(change->before, resolve),
                                                 reconcile::bind_plan(change->after, resolve),
@@ -380,6 +468,8 @@ TEST(IncrementalCompile, FollowsRandomDeltasExactlyLikeAFullCompile) {
   EXPECT_GT(incremental, 1000);
   EXPECT_GT(full, 50);
   EXPECT_GT(routed, 20);  // routed networks arriving on or leaving a host
+  EXPECT_GT(policy_changes, 100);
+  EXPECT_GT(moved_ports, 20);
 }
 
 TEST(IncrementalCompile, OneEndpointChangeTouchesOnlyItsKeys) {
