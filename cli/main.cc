@@ -145,7 +145,9 @@ int main(int argc, char** argv) {
   get->add_option("NAME", get_name, "Only this object");
   get_format.add(get);
   get->footer("-o yaml without a kind prints a document that `apply` accepts and that "
-              "reproduces the same topology.");
+              "reproduces the same topology. security-groups shows one row per rule, then "
+              "each group's members; with -o yaml|json each group also lists its members "
+              "(read-only, not apply input).");
 
   // delete
   vnet::cli::DeleteOptions delete_options;

@@ -82,14 +82,14 @@ int cmd_get(const Globals& globals, const GetOptions& options) {
       if (kind && k != *kind) {
         continue;
       }
-      const auto rows = table_rows(topo, k, options.name);
-      if (!rows) {
+      const auto text = tables_text(topo, k, options.name);
+      if (!text) {
         return not_found();
       }
       if (!out.empty()) {
         out += "\n";  // a blank line between the tables of `get` without a kind
       }
-      out += output::to_table(*rows, table_spec(k));
+      out += *text;
     }
     std::cout << out;
     return kExitOk;

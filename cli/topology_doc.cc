@@ -172,24 +172,8 @@ Value list_document(const Topology& topo, ObjectKind kind) {
   return list;
 }
 
-// Long member lists would make one cell as wide as the terminal many times
-// over; the full list is one `get endpoints` away.
-constexpr std::size_t kMaxMembersShown = 5;
-
-Value members_cell(const std::vector<std::string>& members) {
-  Value cell = Value::list();
-  for (std::size_t i = 0; i < members.size() && i < kMaxMembersShown; ++i) {
-    cell.push(str(members[i]));
-  }
-  if (members.size() > kMaxMembersShown) {
-    cell.push(str("...(+" + std::to_string(members.size() - kMaxMembersShown) + ")"));
-  }
-  return cell;
-}
-
 Value table_row(const Topology& topo, ObjectKind kind, std::size_t index,
-                const std::map<std::string, std::size_t>& endpoints_per_network,
-                const std::map<std::string, std::vector<std::string>>& members) {
+                const std::map<std::string, std::size_t>& endpoints_per_network) {
   Value row = Value::map();
   switch (kind) {
     case ObjectKind::kHost: {
@@ -225,17 +209,120 @@ Value table_row(const Topology& topo, ObjectKind kind, std::size_t index,
     }
     case ObjectKind::kRouter:
       break;  // router_rows(): one row per effective route
-    case ObjectKind::kSecurityGroup: {
-      const auto& g = topo.security_groups[index];
-      const auto it = members.find(g.name);
-      row.set("name", str(g.name));
-      row.set("rules", num(static_cast<std::int64_t>(g.rules.size())));
-      row.set("members", members_cell(it == members.end() ? std::vector<std::string>{}
-                                                          : it->second));
-      break;
-    }
+    case ObjectKind::kSecurityGroup:
+      break;  // security_group_rows(): one row per rule
   }
   return row;
+}
+
+// Members of each security group: the endpoints that list it, in document
+// order (an endpoint listing a group twice counts once).
+std::map<std::string, std::vector<const topology::Endpoint*>> group_members(const Topology& topo) {
+  std::map<std::string, std::vector<const topology::Endpoint*>> members;
+  for (const topology::Endpoint& e : topo.endpoints) {
+    for (const std::string& g : e.security_groups) {
+      auto& list = members[g];
+      if (list.empty() || list.back() != &e) {
+        list.push_back(&e);
+      }
+    }
+  }
+  return members;
+}
+
+const std::vector<const topology::Endpoint*>& members_of(
+    const std::map<std::string, std::vector<const topology::Endpoint*>>& members,
+    const std::string& group) {
+  static const std::vector<const topology::Endpoint*> kNone;
+  const auto it = members.find(group);
+  return it == members.end() ? kNone : it->second;
+}
+
+Value member_doc(const topology::Endpoint& e) {
+  Value v = Value::map();
+  v.set("endpoint", str(e.name));
+  v.set("host", str(e.host));
+  v.set("network", str(e.network));
+  v.set("ip", str(e.ip.str()));
+  if (!e.allowed_addresses.empty()) {
+    // They count as the endpoint's addresses for remote_group.
+    Value& allowed = v.set("allowed_addresses", Value::list());
+    for (const Ipv4Prefix& p : e.allowed_addresses) {
+      allowed.push(str(p.str()));
+    }
+  }
+  return v;
+}
+
+// `get security-groups -o yaml|json`: the group in the topology format, then
+// the read-only list of its members.
+Value security_group_get_doc(const topology::SecurityGroup& g,
+                             const std::vector<const topology::Endpoint*>& members) {
+  Value v = security_group_doc(g);
+  Value& list = v.set("members", Value::list());
+  for (const topology::Endpoint* e : members) {
+    list.push(member_doc(*e));
+  }
+  return v;
+}
+
+// The rules table, one row per rule as `openstack security group rule
+// list` shows them. Cells never contain blanks (awk-friendly): ports and
+// icmp say "any" where the rule matches every port or type of its
+// protocol and "-" where they do not apply; a rule with no remote shows
+// 0.0.0.0/0 (it matches every peer, as OpenStack's CLI shows it).
+void security_group_rows(const topology::SecurityGroup& g, Value* rows) {
+  if (g.rules.empty()) {
+    // Still listed: a group without rules lets its members send and
+    // accept nothing, which an operator must be able to see.
+    rows->push(Value::map()).set("name", str(g.name));
+    return;
+  }
+  for (const topology::Rule& rule : g.rules) {
+    Value& row = rows->push(Value::map());
+    row.set("name", str(g.name));
+    row.set("direction", str(rule.direction == topology::Direction::kEgress ? "egress" : "ingress"));
+    row.set("protocol", protocol_value(rule.protocol));
+    constexpr std::uint8_t kIcmp = 1, kTcp = 6, kUdp = 17;
+    const bool ported = rule.protocol == kTcp || rule.protocol == kUdp;
+    if (rule.port_min) {
+      const std::uint16_t hi = rule.port_max.value_or(*rule.port_min);
+      row.set("ports", str(hi == *rule.port_min
+                               ? std::to_string(hi)
+                               : std::to_string(*rule.port_min) + "-" + std::to_string(hi)));
+    } else if (ported) {
+      row.set("ports", str("any"));
+    }
+    if (rule.icmp_type) {
+      row.set("icmp", str(std::to_string(*rule.icmp_type) +
+                          (rule.icmp_code ? "/" + std::to_string(*rule.icmp_code) : "")));
+    } else if (rule.protocol == kIcmp) {
+      row.set("icmp", str("any"));
+    }
+    if (rule.remote_group) {
+      row.set("remote-group", str(*rule.remote_group));
+    } else {
+      row.set("remote-cidr", str(rule.remote_cidr ? rule.remote_cidr->str() : "0.0.0.0/0"));
+    }
+  }
+}
+
+// The members table: one row per (group, member endpoint); a group without
+// members still has one row, with "-" for the endpoint.
+void member_rows(const topology::SecurityGroup& g,
+                 const std::vector<const topology::Endpoint*>& members, Value* rows) {
+  if (members.empty()) {
+    rows->push(Value::map()).set("name", str(g.name));
+    return;
+  }
+  for (const topology::Endpoint* e : members) {
+    Value& row = rows->push(Value::map());
+    row.set("name", str(g.name));
+    row.set("endpoint", str(e->name));
+    row.set("host", str(e->host));
+    row.set("network", str(e->network));
+    row.set("ip", str(e->ip.str()));
+  }
 }
 
 }  // namespace
@@ -331,6 +418,20 @@ std::optional<Value> kind_document(const Topology& topo, ObjectKind kind,
                                    const std::optional<std::string>& name) {
   Value doc = Value::map();
   doc.set("version", num(1));
+  if (kind == ObjectKind::kSecurityGroup) {
+    // Groups with their members: see the header.
+    const auto members = group_members(topo);
+    Value& list = doc.set(kind_key(kind), Value::list());
+    for (const topology::SecurityGroup& g : topo.security_groups) {
+      if (!name || g.name == *name) {
+        list.push(security_group_get_doc(g, members_of(members, g.name)));
+      }
+    }
+    if (name && list.items().empty()) {
+      return std::nullopt;
+    }
+    return doc;
+  }
   if (!name) {
     doc.set(kind_key(kind), list_document(topo, kind));
     return doc;
@@ -369,17 +470,9 @@ void router_rows(const Topology& topo, const topology::Router& r, Value* rows) {
 std::optional<Value> table_rows(const Topology& topo, ObjectKind kind,
                                 const std::optional<std::string>& name) {
   std::map<std::string, std::size_t> endpoints_per_network;
-  std::map<std::string, std::vector<std::string>> members;
   if (kind == ObjectKind::kNetwork) {
     for (const auto& e : topo.endpoints) {
       ++endpoints_per_network[e.network];
-    }
-  }
-  if (kind == ObjectKind::kSecurityGroup) {
-    for (const auto& e : topo.endpoints) {
-      for (const std::string& g : e.security_groups) {
-        members[g].push_back(e.name);
-      }
     }
   }
   Value rows = Value::list();
@@ -394,7 +487,29 @@ std::optional<Value> table_rows(const Topology& topo, ObjectKind kind,
       router_rows(topo, topo.routers[i], &rows);
       continue;
     }
-    rows.push(table_row(topo, kind, i, endpoints_per_network, members));
+    if (kind == ObjectKind::kSecurityGroup) {
+      security_group_rows(topo.security_groups[i], &rows);
+      continue;
+    }
+    rows.push(table_row(topo, kind, i, endpoints_per_network));
+  }
+  if (name && !found) {
+    return std::nullopt;
+  }
+  return rows;
+}
+
+std::optional<Value> member_table_rows(const Topology& topo,
+                                       const std::optional<std::string>& name) {
+  const auto members = group_members(topo);
+  Value rows = Value::list();
+  bool found = false;
+  for (const topology::SecurityGroup& g : topo.security_groups) {
+    if (name && g.name != *name) {
+      continue;
+    }
+    found = true;
+    member_rows(g, members_of(members, g.name), &rows);
   }
   if (name && !found) {
     return std::nullopt;
@@ -410,9 +525,25 @@ output::TableSpec table_spec(ObjectKind kind) {
       return {{"name", "host", "network", "interface", "mac", "ip", "groups"}};
     case ObjectKind::kRouter:
       return {{"name", "destination", "via", "network", "gateway", "router-mac"}};
-    case ObjectKind::kSecurityGroup: return {{"name", "rules", "members"}};
+    case ObjectKind::kSecurityGroup:
+      return {{"name", "direction", "protocol", "ports", "icmp", "remote-cidr", "remote-group"}};
   }
   return {};
+}
+
+output::TableSpec member_table_spec() { return {{"name", "endpoint", "host", "network", "ip"}}; }
+
+std::optional<std::string> tables_text(const Topology& topo, ObjectKind kind,
+                                       const std::optional<std::string>& name) {
+  const auto rows = table_rows(topo, kind, name);
+  if (!rows) {
+    return std::nullopt;
+  }
+  std::string out = output::to_table(*rows, table_spec(kind));
+  if (kind == ObjectKind::kSecurityGroup) {
+    out += "\n" + output::to_table(*member_table_rows(topo, name), member_table_spec());
+  }
+  return out;
 }
 
 Value protocol_value(const std::optional<std::uint8_t>& protocol) {

@@ -55,16 +55,33 @@ output::Value underlay_document(const topology::Underlay& underlay);
 // The whole topology: version, underlay and all five lists.
 output::Value topology_document(const topology::Topology& topo);
 
-// version plus the one list of `kind` (all objects, or just `name`).
-// Returns nullopt if `name` is given and not found.
+// version plus the one list of `kind` (all objects, or just `name`): what
+// `get KIND [NAME] -o yaml|json` prints. Returns nullopt if `name` is given
+// and not found. Every kind but security groups is an apply fragment; each
+// security group adds, after its rules, a read-only `members` list (the
+// endpoints that list the group: endpoint, host, network, ip and, when
+// present, allowed_addresses, in document order) that `apply` rejects.
 std::optional<output::Value> kind_document(const topology::Topology& topo, ObjectKind kind,
                                            const std::optional<std::string>& name);
 
 // Rows for `get` tables (columns in table_spec()); nullopt if `name` is given
-// and not found.
+// and not found. Routers: one row per effective route; security groups: one
+// row per rule (a group without rules: one row with only its name).
 std::optional<output::Value> table_rows(const topology::Topology& topo, ObjectKind kind,
                                         const std::optional<std::string>& name);
 output::TableSpec table_spec(ObjectKind kind);
+
+// The second table of `get security-groups`: one row per (group, member
+// endpoint), a group without members one row with only its name.
+std::optional<output::Value> member_table_rows(const topology::Topology& topo,
+                                               const std::optional<std::string>& name);
+output::TableSpec member_table_spec();
+
+// Everything `get KIND [NAME]` prints as a table: table_rows(), and for
+// security groups a blank line and the members table. nullopt if `name` is
+// given and not found.
+std::optional<std::string> tables_text(const topology::Topology& topo, ObjectKind kind,
+                                       const std::optional<std::string>& name);
 
 // Protocol as written in the topology format: tcp/udp/icmp/any or a number.
 output::Value protocol_value(const std::optional<std::uint8_t>& protocol);

@@ -319,6 +319,8 @@ def cmd_tcp_sink(a):
     total = 0
     peer = None
     ok = False
+    last_rx = None
+    next_status = 0.0
     deadline = time.monotonic() + a.timeout
     try:
         c, addr = ls.accept()
@@ -327,13 +329,24 @@ def cmd_tcp_sink(a):
             left = deadline - time.monotonic()
             if left <= 0:
                 raise socket.timeout()
+            if a.status:
+                # Wake up to keep the status file fresh while nothing comes.
+                left = min(left, 0.1)
             c.settimeout(left)
-            d = c.recv(1 << 16)
-            if not d:
+            try:
+                d = c.recv(1 << 16)
+            except socket.timeout:
+                d = None
+            if d == b"":
                 ok = True
                 break
-            h.update(d)
-            total += len(d)
+            if d:
+                h.update(d)
+                total += len(d)
+                last_rx = time.time()
+            if a.status and time.monotonic() >= next_status:
+                write_json(a.status, {"bytes": total, "last_rx": last_rx, "now": time.time()})
+                next_status = time.monotonic() + 0.05
         c.close()
     except (socket.timeout, OSError) as e:
         emit({"bytes": total, "sha256": h.hexdigest(), "peer": peer, "error": str(e) or "timeout"})
@@ -367,10 +380,20 @@ def cmd_tcp_send(a):
         return 1
     h = hashlib.sha256()
     total = 0
+    started = time.monotonic()
     try:
         for chunk in payload_stream(a.bytes, a.seed):
             s.settimeout(max(0.1, deadline - time.monotonic()))
-            s.sendall(chunk)
+            if a.rate:
+                # Paced: a steady stream whose interruption shows by time.
+                for off in range(0, len(chunk), 1024):
+                    due = started + (total + off) / a.rate
+                    pause = due - time.monotonic()
+                    if pause > 0:
+                        time.sleep(pause)
+                    s.sendall(chunk[off:off + 1024])
+            else:
+                s.sendall(chunk)
             h.update(chunk)
             total += len(chunk)
         s.shutdown(socket.SHUT_WR)
@@ -664,6 +687,7 @@ def main():
     q.add_argument("--bind", default="0.0.0.0")
     q.add_argument("--timeout", type=float, default=60.0)
     q.add_argument("--ready")
+    q.add_argument("--status", help="JSON progress file (bytes, last_rx wall time), every 0.05 s")
     q.set_defaults(fn=cmd_tcp_sink)
 
     q = sub.add_parser("tcp-send")
@@ -671,6 +695,7 @@ def main():
     q.add_argument("--port", type=int, required=True)
     q.add_argument("--bytes", type=int, required=True)
     q.add_argument("--seed", type=int, default=1)
+    q.add_argument("--rate", type=float, default=0.0, help="bytes per second (0: as fast as possible)")
     q.add_argument("--timeout", type=float, default=60.0)
     q.add_argument("--connect-timeout", type=float, default=3.0, help="per connect() attempt")
     q.add_argument("--connect-window", type=float, default=10.0, help="give up connecting after this")

@@ -333,11 +333,6 @@ TEST(TopologyDocTest, TableRows) {
             "blue   1001       10.0.1.0/24   2\n"
             "null   2001       10.0.1.0/24   1\n"
             "1e3    16777214   10.9.0.0/16   2\n");
-  const auto groups = table_rows(topo, ObjectKind::kSecurityGroup, std::nullopt);
-  EXPECT_EQ(output::to_table(*groups, table_spec(ObjectKind::kSecurityGroup)),
-            "NAME   RULES   MEMBERS\n"
-            "web    6       vm1\n"
-            "on     0       vm1\n");
   const auto r1 = table_rows(topo, ObjectKind::kRouter, std::string("r1"));
   // The effective table, longest prefix first; 1e3's MAC is derived.
   EXPECT_EQ(output::to_table(*r1, table_spec(ObjectKind::kRouter)),
@@ -351,6 +346,173 @@ TEST(TopologyDocTest, TableRows) {
             "NAME         ROLE     VTEP         UNDERLAY-IF\n"
             "2024-01-01   switch   198.18.0.3   -\n");
   EXPECT_FALSE(table_rows(topo, ObjectKind::kHost, std::string("hv9")).has_value());
+}
+
+// `get security-groups`: one row per rule as `openstack security group rule
+// list` shows them, then one row per member.
+TEST(TopologyDocTest, SecurityGroupTables) {
+  const Topology topo = load("full.yaml", kFull);
+  const auto text = tables_text(topo, ObjectKind::kSecurityGroup, std::nullopt);
+  ASSERT_TRUE(text.has_value());
+  EXPECT_EQ(*text,
+            "NAME   DIRECTION   PROTOCOL   PORTS       ICMP   REMOTE-CIDR   REMOTE-GROUP\n"
+            "web    ingress     tcp        80          -      0.0.0.0/0     -\n"
+            "web    ingress     udp        1000-2000   -      -             on\n"
+            "web    ingress     icmp       -           8/0    -             web\n"
+            "web    egress      any        -           -      10.0.0.0/8    -\n"
+            "web    egress      47         -           -      0.0.0.0/0     -\n"
+            "web    ingress     0          -           -      0.0.0.0/0     -\n"
+            "on     -           -          -           -      -             -\n"
+            "\n"
+            "NAME   ENDPOINT   HOST   NETWORK   IP\n"
+            "web    vm1        hv1    blue      10.0.1.11\n"
+            "on     vm1        hv1    blue      10.0.1.11\n");
+  // Same number of fields on every line (awk), and a name filters both tables.
+  const auto on = tables_text(topo, ObjectKind::kSecurityGroup, std::string("on"));
+  ASSERT_TRUE(on.has_value());
+  EXPECT_EQ(*on,
+            "NAME   DIRECTION   PROTOCOL   PORTS   ICMP   REMOTE-CIDR   REMOTE-GROUP\n"
+            "on     -           -          -       -      -             -\n"
+            "\n"
+            "NAME   ENDPOINT   HOST   NETWORK   IP\n"
+            "on     vm1        hv1    blue      10.0.1.11\n");
+  EXPECT_FALSE(tables_text(topo, ObjectKind::kSecurityGroup, std::string("nope")).has_value());
+  EXPECT_FALSE(member_table_rows(topo, std::string("nope")).has_value());
+}
+
+TEST(TopologyDocTest, SecurityGroupTableSaysAnyAndShowsEmptyGroups) {
+  const Topology topo = load("sg.yaml", R"(version: 1
+hosts:
+  - name: hv1
+    vtep_ip: 198.18.0.1
+    underlay_interface: eth0
+networks:
+  - name: blue
+    vni: 1001
+    subnet: 10.0.1.0/24
+  - name: red
+    vni: 2001
+    subnet: 10.0.1.0/24
+endpoints:
+  - name: a
+    host: hv1
+    network: blue
+    interface: a-h
+    mac: 02:00:00:00:00:01
+    ip: 10.0.1.1
+    security_groups: [db]
+  - name: b
+    host: hv1
+    network: red
+    interface: b-h
+    mac: 02:00:00:00:00:02
+    ip: 10.0.1.2
+    security_groups: [db]
+    allowed_addresses: [10.0.1.100/32]
+security_groups:
+  - name: db
+    rules:
+      - direction: ingress
+        protocol: tcp
+        remote_group: db
+      - direction: ingress
+        protocol: icmp
+        icmp_type: 3
+  - name: lonely
+    rules:
+      - direction: egress
+)");
+  EXPECT_EQ(*tables_text(topo, ObjectKind::kSecurityGroup, std::nullopt),
+            "NAME     DIRECTION   PROTOCOL   PORTS   ICMP   REMOTE-CIDR   REMOTE-GROUP\n"
+            "db       ingress     tcp        any     -      -             db\n"
+            "db       ingress     icmp       -       3      0.0.0.0/0     -\n"
+            "lonely   egress      any        -       -      0.0.0.0/0     -\n"
+            "\n"
+            "NAME     ENDPOINT   HOST   NETWORK   IP\n"
+            "db       a          hv1    blue      10.0.1.1\n"
+            "db       b          hv1    red       10.0.1.2\n"
+            "lonely   -          -      -         -\n");
+
+  // yaml/json: the group as written, then its members (with allowed
+  // addresses when there are some), in document order.
+  const auto doc = kind_document(topo, ObjectKind::kSecurityGroup, std::nullopt);
+  ASSERT_TRUE(doc.has_value());
+  EXPECT_EQ(output::to_yaml(*doc),
+            "version: 1\n"
+            "security_groups:\n"
+            "  - name: db\n"
+            "    rules:\n"
+            "      - direction: ingress\n"
+            "        protocol: tcp\n"
+            "        remote_group: db\n"
+            "      - direction: ingress\n"
+            "        protocol: icmp\n"
+            "        icmp_type: 3\n"
+            "    members:\n"
+            "      - endpoint: a\n"
+            "        host: hv1\n"
+            "        network: blue\n"
+            "        ip: 10.0.1.1\n"
+            "      - endpoint: b\n"
+            "        host: hv1\n"
+            "        network: red\n"
+            "        ip: 10.0.1.2\n"
+            "        allowed_addresses:\n"
+            "          - 10.0.1.100/32\n"
+            "  - name: lonely\n"
+            "    rules:\n"
+            "      - direction: egress\n"
+            "        protocol: any\n"
+            "    members: []\n");
+}
+
+TEST(TopologyDocTest, SecurityGroupDocumentHasRulesAndMembers) {
+  const Topology topo = load("full.yaml", kFull);
+  const auto doc = kind_document(topo, ObjectKind::kSecurityGroup, std::string("web"));
+  ASSERT_TRUE(doc.has_value());
+  const auto& groups = doc->get("security_groups")->items();
+  ASSERT_EQ(groups.size(), 1u);
+  const Value& web = groups[0];
+  ASSERT_EQ(web.fields().size(), 3u);
+  EXPECT_EQ(web.fields()[0].first, "name");
+  EXPECT_EQ(web.fields()[1].first, "rules");
+  EXPECT_EQ(web.fields()[2].first, "members");
+  // Rules exactly as the topology document writes them (every field).
+  const Value full = topology_document(topo);
+  EXPECT_TRUE(values_equal(*web.get("rules"),
+                           *full.get("security_groups")->items()[0].get("rules")));
+  const auto& members = web.get("members")->items();
+  ASSERT_EQ(members.size(), 1u);
+  EXPECT_EQ(members[0].get("endpoint")->as_string(), "vm1");
+  EXPECT_EQ(members[0].get("network")->as_string(), "blue");
+  EXPECT_EQ(members[0].get("ip")->as_string(), "10.0.1.11");
+  EXPECT_EQ(members[0].get("allowed_addresses")->items().size(), 2u);
+  EXPECT_FALSE(kind_document(topo, ObjectKind::kSecurityGroup, std::string("nope")).has_value());
+  // JSON carries the same tree.
+  const std::string json = output::to_json(*doc);
+  EXPECT_NE(json.find("\"members\""), std::string::npos);
+  EXPECT_NE(json.find("\"icmp_type\": 8"), std::string::npos);
+
+  // Without `members` it is the apply fragment again; the whole-topology
+  // document (get -o yaml without a kind) has no members at all.
+  Value fragment = Value::map();
+  fragment.set("version", Value::integer(1));
+  Value& list = fragment.set("security_groups", Value::list());
+  Value stripped = Value::map();
+  for (const auto& [key, value] : web.fields()) {
+    if (key != "members") {
+      stripped.set(key, value);
+    }
+  }
+  list.push(std::move(stripped));
+  Topology without = topo;
+  std::erase_if(without.security_groups, [](const auto& g) { return g.name == "web"; });
+  topology::LoadResult r = topology::load_strings(
+      {{"rest.yaml", output::to_yaml(topology_document(without))},
+       {"sg.yaml", output::to_yaml(fragment)}});
+  ASSERT_TRUE(r.errors.empty()) << (r.errors.empty() ? "" : r.errors[0].str());
+  EXPECT_TRUE(diff_topologies(topo, *r.topology).empty());
+  EXPECT_EQ(output::to_yaml(topology_document(topo)).find("members"), std::string::npos);
 }
 
 }  // namespace
