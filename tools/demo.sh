@@ -77,6 +77,25 @@ if vn_exec blue1 ping -c 2 -W 1 -I 10.0.1.99 10.0.1.12; then
 fi
 run "$VNETCTL" --socket "$(lab_sock hv1)" stats blue1
 
+say "security groups: green1 joins web (policies/web.yaml: tcp 80/443 and ping in) and allow-egress"
+# The same topology with one line more, plus two files of the policies/ library.
+awk '{ print } /^    ip: 10.0.2.21/ { print "    security_groups: [web, allow-egress]" }' \
+  examples/demo.yaml >"$LAB_DIR/demo-secured.yaml"
+run "$VNETCTL" --store "$LAB_STORE" apply -f "$LAB_DIR/demo-secured.yaml" \
+  -f policies/web.yaml -f policies/allow-egress.yaml --wait=30
+run "$VNETCTL" --store "$LAB_STORE" get security-groups web
+vn_exec blue1 ping -c 3 -i 0.2 10.0.2.21
+tcp_transfer blue1 green1 10.0.2.21 $((8 * 1024 * 1024)) 80
+tcp_transfer green1 blue1 10.0.1.11 $((1024 * 1024))
+
+say "blocked: blue1 -> green1 tcp port 22, which no rule of web allows"
+if traffic blue1 tcp-send --to 10.0.2.21 --port 22 --bytes 1000 --connect-timeout 1 \
+     --connect-window 2 --timeout 3; then
+  echo "unexpected: tcp 22 reached green1" >&2; exit 1
+fi
+echo "no connection: dropped on hv2 before green1 (its ingress rules)"
+run "$VNETCTL" --socket "$(lab_sock hv2)" stats green1
+
 if [[ $KEEP -eq 1 ]]; then
   say "lab $P is up: namespaces $(ip netns list | awk '{print $1}' | grep "^$P-" | tr '\n' ' ')"
   echo "store: $LAB_STORE   sockets: $LAB_DIR/<host>.sock"
