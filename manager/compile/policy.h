@@ -104,7 +104,7 @@ std::vector<std::uint32_t> policy_ids(const std::vector<const PolicyContent*>& c
 PolicyContent planned_policy(const HostPlan& plan, std::uint32_t id, topology::Direction direction);
 
 // Fills the policy part of `plan`, whose ports, fdb and networks are
-// compiled: every port's policy ids, the local fdb entries' policy_in, and
+// compiled: every port's policy ids, the local fdb entries' ids, and
 // policy_remotes/policy_rules (sorted, unique). Local endpoints are found
 // through `endpoints_of` on the plan's networks.
 void compile_policies(const topology::Topology& topo, const NetworkEndpoints& endpoints_of,
