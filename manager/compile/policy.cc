@@ -274,16 +274,18 @@ std::unique_ptr<PolicyContent> PolicyCompiler::State::build(
   auto content = std::make_unique<PolicyContent>();
   content->direction = direction;
 
-  // Each rule's remote prefixes, as a hash set plus the lengths present,
-  // so "does the rule's remote contain p" is a few lookups.
+  // Which rules name each remote prefix, and the prefix lengths that occur,
+  // so the rules containing p are found with one lookup per length up to
+  // p's: the cost follows the prefixes, not prefixes times rules.
   std::vector<Allow> allows;
-  std::vector<std::unordered_set<std::uint64_t>> remote_sets(rules.size());
-  std::vector<std::uint64_t> lengths(rules.size(), 0);  // bit l: some prefix /l
+  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> rules_of;  // prefix_key -> rules
+  std::uint64_t lengths = 0;  // bit l: some rule names a prefix /l
   std::vector<Ipv4Prefix> all;
+  std::vector<Ipv4Prefix> prefixes;
   for (std::size_t r = 0; r < rules.size(); ++r) {
     const Rule& rule = *rules[r];
     allows.push_back(allow_of(rule));
-    std::vector<Ipv4Prefix> prefixes;
+    prefixes.clear();
     if (rule.remote_cidr) {
       prefixes.push_back(normalised(*rule.remote_cidr));
     } else if (rule.remote_group) {
@@ -297,8 +299,11 @@ std::unique_ptr<PolicyContent> PolicyCompiler::State::build(
       prefixes.push_back(Ipv4Prefix{Ipv4{0}, 0});  // Neutron: no remote is any
     }
     for (const auto& p : prefixes) {
-      remote_sets[r].insert(prefix_key(p));
-      lengths[r] |= std::uint64_t{1} << p.len;
+      auto& named = rules_of[prefix_key(p)];
+      if (named.empty() || named.back() != r) {
+        named.push_back(static_cast<std::uint32_t>(r));
+      }
+      lengths |= std::uint64_t{1} << p.len;
     }
     all.insert(all.end(), prefixes.begin(), prefixes.end());
   }
@@ -314,18 +319,17 @@ std::unique_ptr<PolicyContent> PolicyCompiler::State::build(
   for (std::size_t i = 0; i < all.size(); ++i) {
     const Ipv4Prefix& p = all[i];
     matched.clear();
-    for (std::size_t r = 0; r < rules.size(); ++r) {
-      for (int len = 0; len <= p.len; ++len) {
-        if ((lengths[r] >> len & 1) == 0) {
-          continue;
-        }
-        const Ipv4Prefix q = normalised(Ipv4Prefix{p.addr, len});
-        if (remote_sets[r].count(prefix_key(q)) != 0) {
-          matched.push_back(static_cast<std::uint32_t>(r));
-          break;
-        }
+    for (int len = 0; len <= p.len; ++len) {
+      if ((lengths >> len & 1) == 0) {
+        continue;
+      }
+      auto it = rules_of.find(prefix_key(normalised(Ipv4Prefix{p.addr, len})));
+      if (it != rules_of.end()) {
+        matched.insert(matched.end(), it->second.begin(), it->second.end());
       }
     }
+    std::sort(matched.begin(), matched.end());
+    matched.erase(std::unique(matched.begin(), matched.end()), matched.end());
     auto [it, inserted] = by_rules.try_emplace(matched, allowed.size());
     if (inserted) {
       allowed.push_back(allowed_by(allows, matched));
