@@ -250,14 +250,15 @@ class Lab:
         """Makes dev's NAPI threaded (it must have NAPI: GRO on or XDP
         attached) and remembers its kernel thread(s). The thread is found as
         the napi/<dev>-* thread that appeared when threading was switched on
-        (names repeat across namespaces: eth0)."""
+        (names repeat across namespaces: eth0; a task name has at most 15
+        characters)."""
         before = napi_threads()
         self.sh(ns, "sh", "-c", "echo 1 > /sys/class/net/%s/threaded" % dev)
         found = {}
         for _ in range(50):
             after = napi_threads()
             found = {p: c for p, c in after.items()
-                     if p not in before and c.startswith("napi/%s-" % dev[:9])}
+                     if p not in before and c.startswith(("napi/%s-" % dev)[:15])}
             if found:
                 break
             time.sleep(0.02)
@@ -322,14 +323,14 @@ class Lab:
                 p.kill()
                 p.wait(timeout=5)
 
-    def vnetd(self, ns, host, store=None):
+    def vnetd(self, ns, host, store=None, extra=()):
         pin = os.path.join(self.bpf, host)
         os.makedirs(pin, exist_ok=True)
         sock = os.path.join(self.dir, host + ".sock")
         p = self.spawn("vnetd-" + host, ns,
                        [os.path.join(self.vnet_bin, "vnetd"), "--host", host,
                         "--store", store or self.store, "--pin-dir", pin, "--socket", sock,
-                        "--state-dir", os.path.join(self.dir, "state-" + host)],
+                        "--state-dir", os.path.join(self.dir, "state-" + host)] + list(extra),
                        log_path=os.path.join(self.dir, "vnetd-%s.log" % host))
         for _ in range(150):
             if p.poll() is not None:

@@ -30,6 +30,8 @@ def case_label(e):
         return "tcp (iperf3, 1 stream)"
     flows = e["flows"]
     size = e["frame_size"]
+    if e["scenario"] == "sg":
+        return "sg · %d rules · new conns · %d B" % (e["rules"], size)
     return "%s · %d flow%s · %d B" % (e["scenario"], flows, "" if flows == 1 else "s", size)
 
 

@@ -24,6 +24,11 @@ def sides(e):
     return [s for s in SIDES if s in e]
 
 
+def label(e):
+    """A case's name in the tables (sg: with its rule count)."""
+    return "sg, %d rules" % e["rules"] if e["scenario"] == "sg" else e["scenario"]
+
+
 def figures(doc):
     out = ["| scenario | flows | frame | vnet | native | vnet/native | floor | floor/native (ceiling) | target | ns/pkt vnet | ns/pkt native | ns/pkt floor | delivered ratio (gen-CPU / wall) |",
            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |"]
@@ -47,7 +52,7 @@ def figures(doc):
             tgt = "≥ %gx: **%s**" % (e["target"], "met" if e["target_met"] else "missed")
         ceiling = "**%.2fx**" % e["ceiling"] if e.get("ceiling") is not None else "-"
         out.append("| %s | %s | %s | %s | %s | **%.2fx** | %s | %s | %s | %s | %s | %s | %s |" % (
-            e["scenario"], flows, frame, rate["vnet"], rate["native"], e["ratio"] or 0,
+            label(e), flows, frame, rate["vnet"], rate["native"], e["ratio"] or 0,
             rate["floor"], ceiling, tgt, nsp["vnet"], nsp["native"], nsp["floor"], dr))
     return "\n".join(out)
 
@@ -58,7 +63,7 @@ def rounds(doc):
         for side in sides(e):
             vals = e[side]["rounds"]
             txt = ", ".join(("%.2f" % x) if e["metric"] == "gbps" else mpps(x) for x in vals)
-            out.append("| %s | %s | %s | %s |" % (e["scenario"], e.get("flows", "-"), side, txt))
+            out.append("| %s | %s | %s | %s |" % (label(e), e.get("flows", "-"), side, txt))
     return "\n".join(out)
 
 
@@ -89,7 +94,7 @@ def cost(doc):
                 elif name.startswith("tg_floor"):
                     name += " (minimal VXLAN program)"
                 out.append("| %s | %s | %s | %s (%s) | %s | %s | %s | %s |" % (
-                    e["scenario"], e["flows"], side, name, p["where"], p["type"], p["ns_per_run"],
+                    label(e), e["flows"], side, name, p["where"], p["type"], p["ns_per_run"],
                     p["runs_per_pkt"], c.get("napi_ns_per_pkt")))
     return "\n".join(out)
 
@@ -103,8 +108,33 @@ def perf(doc, n=10):
             top = (e[side].get("cost") or {}).get("perf_top")
             if not top:
                 continue
-            out.append("- **%s, %s** (1 flow): %s" % (e["scenario"], side, ", ".join(
+            out.append("- **%s, %s** (1 flow): %s" % (label(e), side, ", ".join(
                 "%s %.1f%%" % (sym, pct) for pct, sym in top[:n])))
+    return "\n".join(out)
+
+
+def sg(doc):
+    """Security groups: cost and rate against the rule count (sg_scaling)."""
+    out = []
+    for s in doc.get("sg_scaling") or []:
+        out += ["| rules | vnet | native | vnet/native | vnet_tc_endpoint ns/run (median; rounds) | NAPI ns/pkt vnet | NAPI ns/pkt native | native new connections |",
+                "| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]
+        for r in s["by_rules"]:
+            rounds_ = ", ".join(str(x) for x in r.get("vnet_tc_endpoint_ns_rounds", []))
+            share = r.get("native_new_share")
+            out.append("| %d | %s Mpps | %s Mpps | **%.2fx** | %s; %s | %s | %s | %s |" % (
+                r["rules"], mpps(r["vnet_pps"]), mpps(r["native_pps"]), r["ratio"] or 0,
+                r.get("vnet_tc_endpoint_ns"), rounds_, r.get("vnet_napi_ns_per_pkt"),
+                r.get("native_napi_ns_per_pkt"),
+                "%.1f%%" % (100 * share) if share is not None else "-"))
+        out.append("")
+        for k, v in s.items():
+            if "_ratio_" in k:
+                tgt = ""
+                if k.startswith("vnet_tc_endpoint"):
+                    tgt = " (target ≤ %gx: **%s**)" % (s["target"],
+                                                        "met" if s.get("target_met") else "missed")
+                out.append("- %s: %.3fx%s" % (k, v, tgt))
     return "\n".join(out)
 
 
@@ -160,6 +190,7 @@ def main(argv):
     print("`%s`\n" % doc["command"])
     for title, fn in (("Figures", figures), ("Rounds", rounds), ("Per-program cost", cost),
                       ("NAPI threads' top symbols", perf), ("TCP", tcp),
+                      ("Security groups: cost against the rule count", sg),
                       ("Control plane (tools/bench/controlplane.py)", controlplane)):
         body = fn(doc)
         if body:
