@@ -204,10 +204,9 @@ Status Daemon::setup() {
   return Status::ok();
 }
 
-std::chrono::milliseconds Daemon::resync_interval() {
-  const auto base = kFullResyncInterval.count();
-  std::uniform_int_distribution<std::chrono::milliseconds::rep> spread(base * 8 / 10,
-                                                                       base * 12 / 10);
+std::chrono::milliseconds Daemon::jittered(std::chrono::milliseconds base) {
+  std::uniform_int_distribution<std::chrono::milliseconds::rep> spread(base.count() * 8 / 10,
+                                                                       base.count() * 12 / 10);
   return std::chrono::milliseconds(spread(resync_jitter_));
 }
 
@@ -215,7 +214,8 @@ int Daemon::run() {
   log_info("started: store " + opts_.store_url + ", pins " + opts_.pin_dir + ", socket " +
            opts_.socket + ", " + std::to_string(links_->size()) + " links");
   const auto now = Clock::now();
-  next_resync_ = now + resync_interval();
+  next_resync_ = now + jittered(kFullResyncInterval);
+  next_audit_ = now + jittered(kMapAuditInterval);
   next_neighbours_ = now + kNeighbourInterval;
   next_ct_sweep_ = now + kConntrackSweepInterval;
   sync(/*full=*/true, /*links=*/true);
@@ -233,7 +233,7 @@ int Daemon::run() {
       if (auto changed = links_->refresh(); !changed) {
         log_warn(changed.status().message());
       }
-      next_resync_ = Clock::now() + resync_interval();
+      next_resync_ = Clock::now() + jittered(kFullResyncInterval);
     }
     if (store_dirty_ || links_dirty_ || full_pending_) {
       const bool full = full_pending_;
@@ -256,6 +256,7 @@ void Daemon::on_signal() {
     if (si.ssi_signo == SIGHUP) {
       log_info("SIGHUP: full resync");
       full_pending_ = true;
+      audit_pending_ = true;
       retry_load_ = true;
       store_dirty_ = true;
       neighbours_pending_ = true;
@@ -277,6 +278,10 @@ void Daemon::on_timer() {
   const auto now = Clock::now();
   if (now >= next_resync_) {
     full_pending_ = true;
+  }
+  if (now >= next_audit_) {
+    full_pending_ = true;
+    audit_pending_ = true;
   }
   if (now >= next_neighbours_) {
     neighbours_pending_ = true;
@@ -327,6 +332,7 @@ void Daemon::on_links() {
   if (!changed) {
     log_warn(changed.status().message() + "; resynchronising");
     full_pending_ = true;
+    audit_pending_ = true;
     return;
   }
   note_link_changes(*changed);
@@ -397,7 +403,7 @@ void Daemon::sync(bool full, bool links) {
     publish_status();
     return;
   }
-  apply_plan(full);
+  apply_plan(full, links);
   publish_status();
 }
 
@@ -539,10 +545,11 @@ void Daemon::compile_state() {
   generation_ = state.generation;
 }
 
-void Daemon::apply_plan(bool full) {
+void Daemon::apply_plan(bool full, bool links) {
   // Taken now, so that a pass ending early leaves no change behind that a
   // later pass would apply on top of maps it does not describe.
   const std::optional<compile::PlanChange> change = std::exchange(plan_change_, std::nullopt);
+  const bool maps_were_current = maps_match_plan_;
   maps_match_plan_ = false;
   std::vector<std::string> errors;
   std::vector<std::string> notes;
@@ -634,12 +641,19 @@ void Daemon::apply_plan(bool full) {
   }
   if (full) {
     datapath_->forget_attachments();
-    map_shadow_.clear();  // a full resync dumps the maps again
+  }
+  if (full && audit_pending_) {
+    audit_pending_ = false;
+    next_audit_ = Clock::now() + jittered(kMapAuditInterval);
+    map_shadow_.clear();  // dumps every map again
   }
 
   // Maps first: an interface's program must find its port entry the moment
-  // it is attached.
-  auto counts = write_maps(plan, change ? &*change : nullptr);
+  // it is attached. Nothing to write when they were written for this very
+  // plan, with the same interfaces, and the shadow still holds them.
+  const bool nothing_moved = maps_were_current && !change && !links && !map_shadow_.empty();
+  auto counts = nothing_moved ? Result<reconcile::Counts>(reconcile::Counts{})
+                              : write_maps(plan, change ? &*change : nullptr);
   maps_match_plan_ = counts.is_ok();
   if (!counts) {
     errors.push_back("maps: " + counts.status().message());

@@ -42,8 +42,15 @@ namespace vnet::daemon {
 
 // How often the whole state is re-verified (each interval drawn within
 // +-20 % of this, so daemons started together drift apart instead of all
-// dumping their maps at once), and underlay neighbours kept.
+// dumping their maps at once), and underlay neighbours kept. A full resync
+// re-reads the links and re-checks every attachment; it rewrites the maps
+// only if the plan or the interfaces moved since they were written.
 inline constexpr std::chrono::milliseconds kFullResyncInterval{10000};
+// How often the pinned maps are dumped and compared with the plan, which
+// repairs writes from outside vnetd (bpftool, a stray process). Between
+// audits the shadow of what vnetd wrote stands in for the maps: at 100k
+// endpoints a dump and compare costs each host about a second of CPU.
+inline constexpr std::chrono::milliseconds kMapAuditInterval{60000};
 inline constexpr std::chrono::milliseconds kNeighbourInterval{5000};
 inline constexpr std::chrono::milliseconds kConntrackSweepInterval{10000};
 
@@ -80,7 +87,7 @@ class Daemon {
   // A delta of endpoints only: recompiles just `networks` (those of its
   // endpoints) into plan_. False when that is refused (compile in full).
   bool compile_networks(const std::set<std::string>& networks);
-  void apply_plan(bool full);
+  void apply_plan(bool full, bool links);
   // Brings the maps to `plan`: only the keys of `change` when there is one
   // and the shadow can stand in for the maps, else every key.
   Result<reconcile::Counts> write_maps(const compile::HostPlan& plan,
@@ -89,8 +96,8 @@ class Daemon {
   void log_delivery_changes(const compile::HostPlan& plan);
   void keep_neighbours();
   void sweep_conntrack();
-  // kFullResyncInterval, +-20 %.
-  std::chrono::milliseconds resync_interval();
+  // `base` (kFullResyncInterval, kMapAuditInterval), +-20 %.
+  std::chrono::milliseconds jittered(std::chrono::milliseconds base);
   void publish_status();
   // Records the sync's result: `errors` fail the generation, `notes` (such
   // as an endpoint interface that does not exist yet) are only reported.
@@ -145,8 +152,10 @@ class Daemon {
   bool store_dirty_ = true;
   bool links_dirty_ = false;
   bool full_pending_ = false;
+  bool audit_pending_ = false;  // dump the maps at the next full pass
   bool neighbours_pending_ = false;
   std::chrono::steady_clock::time_point next_resync_;
+  std::chrono::steady_clock::time_point next_audit_;
   std::minstd_rand resync_jitter_{std::random_device{}()};
   std::chrono::steady_clock::time_point next_neighbours_;
   std::chrono::steady_clock::time_point next_ct_sweep_;

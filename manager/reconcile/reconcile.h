@@ -90,8 +90,8 @@ using MapLookup = std::function<MapIo*(const std::string& name)>;
 // the only writer of those keys, which vnetd is, except across its own
 // restart or a kernel-side surprise: so an empty shadow (a fresh vnetd)
 // dumps, a map whose pass had any failure is forgotten (dumped next time),
-// and vnetd clears the shadow on each full resync, which dumps everything
-// and so repairs any drift.
+// and vnetd clears the shadow on each map audit (daemon.h,
+// kMapAuditInterval), which dumps everything and so repairs any drift.
 class MapShadow {
  public:
   void clear() { maps_.clear(); }
