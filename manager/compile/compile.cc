@@ -252,9 +252,8 @@ void add_held_endpoint(const HostContext& ctx, const Endpoint& ep, std::uint32_t
   }
 }
 
-// The VTEPs of the endpoints of networks held for routing: those of the
-// fdb entries whose VNI has router interfaces but no network here.
-std::vector<Ipv4> routed_vteps(const HostPlan& plan) {
+// The VNIs of networks held for routing: router interfaces, no network here.
+std::unordered_set<std::uint32_t> held_vnis(const HostPlan& plan) {
   std::unordered_set<std::uint32_t> held;
   for (const auto& r : plan.router_ifaces) {
     held.insert(r.vni);
@@ -262,11 +261,17 @@ std::vector<Ipv4> routed_vteps(const HostPlan& plan) {
   for (const auto& net : plan.networks) {
     held.erase(net.vni);
   }
+  return held;
+}
+
+// The VTEPs of the fdb entries of `held` VNIs, sorted.
+std::vector<Ipv4> vteps_of(const std::vector<PlannedFdb>& fdb,
+                           const std::unordered_set<std::uint32_t>& held) {
   std::vector<Ipv4> out;
   if (held.empty()) {
     return out;
   }
-  for (const auto& f : plan.fdb) {
+  for (const auto& f : fdb) {
     if (f.vtep && held.count(f.vni) != 0) {
       out.push_back(*f.vtep);
     }
@@ -274,6 +279,9 @@ std::vector<Ipv4> routed_vteps(const HostPlan& plan) {
   sort_unique(out);
   return out;
 }
+
+// The VTEPs of the endpoints of networks held for routing.
+std::vector<Ipv4> routed_vteps(const HostPlan& plan) { return vteps_of(plan.fdb, held_vnis(plan)); }
 
 // Networks by name, hashed: compile() looks networks up once per endpoint.
 using NetworkMap = std::unordered_map<std::string_view, const Network*>;
@@ -626,7 +634,12 @@ Result<PlanChange> recompile_networks(const Topology& topo, const std::string& h
   replace_vnis(plan.neigh, vnis, fresh.neigh, change.before.neigh);
   replace_vnis(plan.remote_src, vnis, fresh.remote_src, change.before.remote_src);
   replace_vnis(plan.networks, vnis, fresh.networks, change.before.networks);
-  plan.routed_vteps = routed_vteps(plan);
+  // Routed VTEPs come from every held network's fdb entries (a pass over
+  // all of them): recounted only when the changed ones' VTEPs differ.
+  if (const auto held = held_vnis(plan);
+      vteps_of(change.before.fdb, held) != vteps_of(fresh.fdb, held)) {
+    plan.routed_vteps = routed_vteps(plan);
+  }
   plan.vteps = plan_vteps(plan);
   change.after = std::move(fresh);
   change.after.vteps = plan.vteps;

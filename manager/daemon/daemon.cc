@@ -429,6 +429,7 @@ bool Daemon::load_desired() {
       have_state_ = false;
       generation_ = 0;
       plan_.reset();
+      interest_.reset();
       plan_error_.clear();
       return false;
     case Kind::kUnchanged:
@@ -444,7 +445,7 @@ bool Daemon::load_desired() {
       state_ = std::move(*update->state);
       network_index_ = compile::NetworkIndex(state_->topology);
       version_ = update->version;
-      compile_state();
+      compile_state();  // also forgets interest_
       return false;
     case Kind::kDelta:
       break;
@@ -456,8 +457,10 @@ bool Daemon::load_desired() {
   // holds now (present here, or reached through a router).
   bool affected = true;
   if (plan_) {
-    affected = store::delta_affects_host(state_->topology, delta, opts_.host,
-                                         compile::networks_of_interest(state_->topology, *plan_));
+    if (!interest_) {
+      interest_ = compile::networks_of_interest(state_->topology, *plan_);
+    }
+    affected = store::delta_affects_host(state_->topology, delta, opts_.host, *interest_);
   }
   if (auto s = store::apply_delta(*state_, delta); !s) {
     // Cannot happen with a delta that matched our version; if it does, the
@@ -508,6 +511,18 @@ bool Daemon::compile_networks(const std::set<std::string>& networks) {
   if (change->before.vteps != change->after.vteps) {
     neighbours_pending_ = true;
   }
+  // A network that arrived or left changes the networks of interest
+  // (routers, the other input, change only with a full compile).
+  const auto names = [](const std::vector<compile::PlannedNetwork>& nets) {
+    std::vector<std::string_view> out;
+    for (const auto& n : nets) {
+      out.push_back(n.name);
+    }
+    return out;
+  };
+  if (names(change->before.networks) != names(change->after.networks)) {
+    interest_.reset();
+  }
   // The change alone brings the maps up to date only if they held the plan
   // it was made on.
   if (maps_match_plan_) {
@@ -538,6 +553,7 @@ void Daemon::compile_state() {
   }
   plan_change_.reset();
   maps_match_plan_ = false;
+  interest_.reset();
   if (state.generation != generation_) {
     log_info("generation " + std::to_string(state.generation) + " loaded");
     neighbours_pending_ = true;

@@ -49,8 +49,10 @@ inline constexpr std::chrono::milliseconds kFullResyncInterval{10000};
 // How often the pinned maps are dumped and compared with the plan, which
 // repairs writes from outside vnetd (bpftool, a stray process). Between
 // audits the shadow of what vnetd wrote stands in for the maps: at 100k
-// endpoints a dump and compare costs each host about a second of CPU.
-inline constexpr std::chrono::milliseconds kMapAuditInterval{60000};
+// endpoints a dump and compare costs each host about a second of CPU, so
+// twenty hosts on two cores auditing every minute would spend a sixth of
+// the machine on it.
+inline constexpr std::chrono::milliseconds kMapAuditInterval{300000};
 inline constexpr std::chrono::milliseconds kNeighbourInterval{5000};
 inline constexpr std::chrono::milliseconds kConntrackSweepInterval{10000};
 
@@ -125,6 +127,9 @@ class Daemon {
   // What the last reconcile left in the maps (reconcile/reconcile.h):
   // cleared on (re)load and full resync, which then dump the maps.
   reconcile::MapShadow map_shadow_;
+  // compile::networks_of_interest() of plan_, which every delta is tested
+  // against: computed when first needed after the plan's networks changed.
+  std::optional<std::set<std::string>> interest_;
 
   // Desired state. The decoded topology stays in memory so the next
   // generation can arrive as a small delta instead of the whole state.
