@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string_view>
@@ -384,6 +385,39 @@ void replace_vnis(std::vector<T>& list, const std::set<std::uint32_t>& vnis,
   list = std::move(out);
 }
 
+// replace_vnis() for lists whose plan order starts with the VNI (fdb, neigh,
+// remote_src, networks): each VNI's entries are one run, found by binary
+// search and overwritten in place, so a change to one network touches its
+// own entries instead of moving (and reallocating) the whole list.
+template <typename T>
+void replace_vni_runs(std::vector<T>& list, const std::set<std::uint32_t>& vnis,
+                      const std::vector<T>& replacement, std::vector<T>& replaced) {
+  const auto by_vni = [](const T& e, std::uint32_t v) { return e.vni < v; };
+  auto rep = replacement.begin();
+  for (std::uint32_t vni : vnis) {  // ascending, like the runs
+    auto lo = std::lower_bound(list.begin(), list.end(), vni, by_vni);
+    auto hi = lo;
+    while (hi != list.end() && hi->vni == vni) {
+      ++hi;
+    }
+    auto rep_end = rep;
+    while (rep_end != replacement.end() && rep_end->vni == vni) {
+      ++rep_end;
+    }
+    std::move(lo, hi, std::back_inserter(replaced));
+    const auto n_old = hi - lo;
+    const auto n_new = rep_end - rep;
+    const auto common = std::min(n_old, n_new);
+    std::copy(rep, rep + common, lo);
+    if (n_old > n_new) {
+      list.erase(lo + common, hi);
+    } else if (n_new > n_old) {
+      list.insert(lo + common, rep + common, rep_end);
+    }
+    rep = rep_end;
+  }
+}
+
 }  // namespace
 
 Result<HostPlan> compile(const Topology& topo, const std::string& host_name) {
@@ -630,10 +664,10 @@ Result<PlanChange> recompile_networks(const Topology& topo, const std::string& h
   change.before = empty_plan(topo, self);
   change.before.vteps = plan.vteps;
   replace_vnis(plan.ports, vnis, fresh.ports, change.before.ports);
-  replace_vnis(plan.fdb, vnis, fresh.fdb, change.before.fdb);
-  replace_vnis(plan.neigh, vnis, fresh.neigh, change.before.neigh);
-  replace_vnis(plan.remote_src, vnis, fresh.remote_src, change.before.remote_src);
-  replace_vnis(plan.networks, vnis, fresh.networks, change.before.networks);
+  replace_vni_runs(plan.fdb, vnis, fresh.fdb, change.before.fdb);
+  replace_vni_runs(plan.neigh, vnis, fresh.neigh, change.before.neigh);
+  replace_vni_runs(plan.remote_src, vnis, fresh.remote_src, change.before.remote_src);
+  replace_vni_runs(plan.networks, vnis, fresh.networks, change.before.networks);
   // Routed VTEPs come from every held network's fdb entries (a pass over
   // all of them): recounted only when the changed ones' VTEPs differ.
   if (const auto held = held_vnis(plan);
