@@ -24,7 +24,8 @@ bool is_array_type(std::uint32_t type) {
   return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY;
 }
 
-// Batch ops exist for these types only; others (LPM trie) answer EINVAL.
+// Batch lookups are used for these types only (an LPM trie's generic batch
+// lookup resumes from a key, not a bucket index: dumped by iteration).
 bool has_batch_ops(std::uint32_t type) {
   return type == BPF_MAP_TYPE_HASH || type == BPF_MAP_TYPE_PERCPU_HASH ||
          type == BPF_MAP_TYPE_LRU_HASH || type == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
@@ -239,8 +240,12 @@ namespace {
 // One syscall per this many entries: bounded kernel work per call.
 constexpr std::size_t kBatchChunk = 4096;
 
+// LPM tries take batches since Linux 5.6 (generic_map_update_batch: the
+// kernel loops over its own update, sparing a syscall per prefix); an older
+// kernel's EINVAL makes reconcile() write them one by one.
 bool can_batch_write(std::uint32_t type) {
-  return type == BPF_MAP_TYPE_HASH || type == BPF_MAP_TYPE_LRU_HASH;
+  return type == BPF_MAP_TYPE_HASH || type == BPF_MAP_TYPE_LRU_HASH ||
+         type == BPF_MAP_TYPE_LPM_TRIE;
 }
 
 }  // namespace
