@@ -37,7 +37,7 @@ static __always_inline int xdp_deliver(struct xdp_md *ctx,
 		iph = data + rx->outer_len + ETH_HLEN;
 		/* Headers beyond the first buffer: tc pulls them and decides. */
 		if ((void *)(iph + 1) > data_end ||
-		    policy_flow_parse(iph, data_end, dst->endpoint_id, 0, &flow))
+		    policy_flow_parse(iph, data_end, dst->endpoint_id, rx->vni, 0, &flow))
 			return XDP_PASS;
 		ret = policy_check(&flow, dst->policy_in, dst->policy_out, 0);
 		if (ret < 0)

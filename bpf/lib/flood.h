@@ -50,7 +50,13 @@ static __always_inline void flood_local(struct __sk_buff *skb,
 			continue;
 		port = bpf_map_lookup_elem(&vnet_ports, &ifindex);
 		ep_id = port ? port->endpoint_id : VNET_EP_NONE;
-		if (flow && port && port->policy_in &&
+		/* A listed port without its entry (being added, or a failed
+		 * write) may have security groups: no IPv4 for it yet. */
+		if (flow && !port) {
+			stats_drop(VNET_DROP_NO_PORT, VNET_EP_NONE);
+			continue;
+		}
+		if (flow && port->policy_in &&
 		    !policy_allows(port->policy_in, flow->remote_be,
 				   flow->kind == VNET_FLOW_ICMP_ERROR ? IPPROTO_ICMP :
 				   flow->key.protocol, flow->port,

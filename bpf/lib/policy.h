@@ -80,12 +80,12 @@ struct vnet_flow {
 };
 
 /*
- * Fill `f` from the IPv4 header at iph, for endpoint ep_id in direction
- * `egress` (the endpoint sends) or not (it receives). 0, or a drop reason
- * for headers that do not fit.
+ * Fill `f` from the IPv4 header at iph, for endpoint ep_id on network vni
+ * in direction `egress` (the endpoint sends) or not (it receives). 0, or a
+ * drop reason for headers that do not fit.
  */
 static __always_inline int policy_flow_parse(struct iphdr *iph, void *data_end,
-					     __u32 ep_id, int egress,
+					     __u32 ep_id, __u32 vni, int egress,
 					     struct vnet_flow *f)
 {
 	__u32 hlen = iph->ihl * 4;
@@ -93,6 +93,7 @@ static __always_inline int policy_flow_parse(struct iphdr *iph, void *data_end,
 	__be16 *ports;
 
 	f->key.endpoint_id = ep_id;
+	f->key.vni = vni;
 	f->key.protocol = iph->protocol;
 	f->key.pad[0] = 0;
 	f->key.pad[1] = 0;
@@ -165,6 +166,15 @@ static __always_inline int policy_flow_parse(struct iphdr *iph, void *data_end,
 		ihlen = inner->ihl * 4;
 		if (ihlen < sizeof(*inner) || ihlen > 60)
 			return VNET_DROP(VNET_DROP_MALFORMED);
+		/*
+		 * An error goes back to the quoted packet's sender (as Linux's
+		 * conntrack requires): one addressed elsewhere relates to no flow
+		 * of ours, whatever it quotes, and is classified like any ICMP.
+		 */
+		if (inner->saddr != iph->daddr) {
+			f->kind = VNET_FLOW_UNTRACKED;
+			return 0;
+		}
 		f->kind = VNET_FLOW_ICMP_ERROR;
 		f->key.protocol = inner->protocol;
 		f->key.local_be = egress ? inner->daddr : inner->saddr;
@@ -194,7 +204,7 @@ static __always_inline int policy_flow_parse(struct iphdr *iph, void *data_end,
  * the caller holds are invalid afterwards.
  */
 static __always_inline int policy_skb_flow(struct __sk_buff *skb, __u32 l3_off,
-					   __u32 ep_id, int egress,
+					   __u32 ep_id, __u32 vni, int egress,
 					   struct vnet_flow *f)
 {
 	void *data, *data_end;
@@ -208,7 +218,7 @@ static __always_inline int policy_skb_flow(struct __sk_buff *skb, __u32 l3_off,
 	iph = data + l3_off;
 	if ((void *)(iph + 1) > data_end)
 		return VNET_DROP(VNET_DROP_MALFORMED);
-	return policy_flow_parse(iph, data_end, ep_id, egress, f);
+	return policy_flow_parse(iph, data_end, ep_id, vni, egress, f);
 }
 
 /*
@@ -273,7 +283,9 @@ static __always_inline int ct_revalidate(const struct vnet_ct_key *key,
 static __always_inline int ct_expired(const struct vnet_ct_key *key,
 				      const struct vnet_ct_entry *e, __u64 now)
 {
-	return now - e->last_ns > vnet_ct_timeout_ns(key->protocol, e->flags);
+	/* Another CPU may have refreshed it after `now` was read. */
+	return now > e->last_ns &&
+	       now - e->last_ns > vnet_ct_timeout_ns(key->protocol, e->flags);
 }
 
 /*
@@ -301,7 +313,13 @@ __noinline int policy_check(struct vnet_flow *f, __u32 policy_in,
 		return VNET_DROP(VNET_DROP_POLICY_FRAGMENT);
 	}
 
-	e = bpf_map_lookup_elem(&vnet_conntrack, &f->key);
+	e = f->kind == VNET_FLOW_UNTRACKED ? NULL :
+	    bpf_map_lookup_elem(&vnet_conntrack, &f->key);
+	/* An echo flow carries requests its opener's way and replies back:
+	 * a request the other way is a new ping, classified. */
+	if (e && f->key.protocol == IPPROTO_ICMP && f->kind != VNET_FLOW_ICMP_ERROR &&
+	    (f->kind == VNET_FLOW_ECHO_REPLY) == (dir == e->origin))
+		e = NULL;
 	if (e && !ct_expired(&f->key, e, now)) {
 		__u8 flags = e->flags;
 

@@ -229,9 +229,12 @@ int Daemon::run() {
       break;
     }
     if (full_pending_) {
-      // Repair anything a lost notification could have hidden.
+      // Repair anything a lost notification could have hidden (a released
+      // XDP link on a veth peer, say, announces nothing).
       if (auto changed = links_->refresh(); !changed) {
         log_warn(changed.status().message());
+      } else {
+        note_link_changes(*changed);
       }
       next_resync_ = Clock::now() + jittered(kFullResyncInterval);
     }

@@ -32,26 +32,38 @@ Result<SweepCounts> sweep_conntrack(reconcile::MapIo& map, std::uint64_t now_ns,
   }
   SweepCounts counts;
   std::vector<const reconcile::Bytes*> stale;
-  for (const auto& [k, v] : *entries) {
-    if (k.size() != sizeof(vnet_ct_key) || v.size() != sizeof(vnet_ct_entry)) {
-      return Status::error("conntrack entry of unexpected size", EPROTO);
-    }
+  const auto is_stale = [&](const reconcile::Bytes& k, const reconcile::Bytes& v) {
     vnet_ct_key key;
     vnet_ct_entry entry;
     std::memcpy(&key, k.data(), sizeof key);
     std::memcpy(&entry, v.data(), sizeof entry);
-    if (conntrack_stale(key, entry, now_ns, endpoints)) {
-      stale.push_back(&k);
-    } else {
-      ++counts.live;
+    return conntrack_stale(key, entry, now_ns, endpoints);
+  };
+  for (const auto& [k, v] : *entries) {
+    if (k.size() != sizeof(vnet_ct_key) || v.size() != sizeof(vnet_ct_entry)) {
+      return Status::error("conntrack entry of unexpected size", EPROTO);
     }
+    if (!is_stale(k, v)) {
+      ++counts.live;
+      continue;
+    }
+    // Read again just before deleting: the datapath may have replaced an
+    // expired entry with a new flow since the dump (a few microseconds of
+    // race remain; the map has no compare-and-delete).
+    if (auto again = map.lookup(k); again) {
+      if (!*again) {
+        continue;  // gone already
+      }
+      if ((*again)->size() == v.size() && !is_stale(k, **again)) {
+        ++counts.live;
+        continue;
+      }
+    }
+    stale.push_back(&k);
   }
   if (stale.empty()) {
     return counts;
   }
-  // The datapath never revives an expired entry, but it may have replaced
-  // one with a new flow since the dump; that flow loses its entry and is
-  // classified again by its next packet (a rare race, as in any sweep).
   if (!map.remove_batch(stale)) {
     for (const reconcile::Bytes* k : stale) {
       if (auto s = map.remove(*k); !s) {

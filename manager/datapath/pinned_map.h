@@ -47,6 +47,9 @@ class PinnedMap final : public reconcile::MapIo {
   // One entry as the kernel returns it (the whole per-CPU block for per-CPU
   // maps); nullopt when the key is absent.
   Result<std::optional<reconcile::Bytes>> lookup(const reconcile::Bytes& key) const;
+  Result<std::optional<reconcile::Bytes>> lookup(const reconcile::Bytes& key) override {
+    return static_cast<const PinnedMap&>(*this).lookup(key);
+  }
 
   const MapInfo& info() const { return info_; }
   int fd() const { return fd_.get(); }

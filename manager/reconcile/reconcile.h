@@ -47,6 +47,12 @@ class MapIo {
     (void)keys;
     return Status::error("batch delete not supported", EOPNOTSUPP);
   }
+  // One entry, nullopt when absent. The default says "unsupported":
+  // callers only use it to re-check an entry before acting on a dump.
+  virtual Result<std::optional<Bytes>> lookup(const Bytes& key) {
+    (void)key;
+    return Status::error("lookup not supported", EOPNOTSUPP);
+  }
 };
 
 struct MapDesired {

@@ -255,6 +255,25 @@ void set_port_policy(const char* ifname, std::uint32_t policy_in, std::uint32_t 
   }
 }
 
+void set_port_endpoint(const char* ifname, std::uint32_t endpoint_id) {
+  __u32 key = static_cast<__u32>(ifindex(ifname));
+  vnet_port port{};
+  if (bpf_map_lookup_elem(g_maps.ports, &key, &port) != 0) {
+    ADD_FAILURE() << "set_port_endpoint: no port " << ifname;
+    return;
+  }
+  port.endpoint_id = endpoint_id;
+  update(g_maps.ports, &key, &port, "vnet_ports");
+  vnet_fdb_key fk{};
+  fk.vni = port.vni;
+  std::memcpy(fk.mac, port.mac, 6);
+  vnet_fdb_entry f{};
+  if (bpf_map_lookup_elem(g_maps.fdb, &fk, &f) == 0 && f.ifindex == key) {
+    f.endpoint_id = endpoint_id;
+    update(g_maps.fdb, &fk, &f, "vnet_fdb");
+  }
+}
+
 std::map<Bytes, vnet_ct_entry> conntrack() {
   std::map<Bytes, vnet_ct_entry> out;
   for (auto& k : keys_of(g_maps.conntrack)) {

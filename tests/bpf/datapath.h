@@ -52,6 +52,8 @@ void put_policy_remote(std::uint32_t policy, std::uint32_t ip, unsigned plen, st
 void put_policy_rule(std::uint32_t policy, std::uint32_t class_id, int protocol, std::uint16_t port,
                      unsigned port_bits);
 void set_port_policy(const char* ifname, std::uint32_t policy_in, std::uint32_t policy_out);
+// Gives a local port (and its fdb entry) another endpoint id.
+void set_port_endpoint(const char* ifname, std::uint32_t endpoint_id);
 // vnet_conntrack's entries by key bytes.
 std::map<Bytes, vnet_ct_entry> conntrack();
 

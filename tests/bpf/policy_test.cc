@@ -146,9 +146,10 @@ void to_vm1_from_a(const Bytes& f, const Expect& e) {
 }
 
 Bytes ct_key(std::uint32_t ep, std::uint32_t local, std::uint32_t remote, std::uint16_t lport,
-             std::uint16_t rport, std::uint8_t proto) {
+             std::uint16_t rport, std::uint8_t proto, std::uint32_t vni = kVniBlue) {
   vnet_ct_key k{};
   k.endpoint_id = ep;
+  k.vni = vni;
   k.local_be = htonl(local);
   k.remote_be = htonl(remote);
   k.local_port_be = htons(lport);
@@ -280,6 +281,42 @@ TEST_F(Policy, IcmpErrorRelatedToAFlowPasses) {
   // Related errors leave the flow's state alone.
   const auto ct = conntrack();
   EXPECT_EQ(ct.at(ct_key(kEpVm1, kIpVm1, kIpVm3, kEphemeral, 1500, kUdp)).flags, 0);
+}
+
+// An error goes back to the sender of the packet it quotes; one sent
+// elsewhere relates to nothing (else any tracked flow would open a channel
+// to every address the egress rules deny).
+TEST_F(Policy, IcmpErrorToAnotherAddressIsNotRelated) {
+  VT_NEED(Prog::kTcEndpoint);
+  const Bytes probe = udp_frame(kVm3Mac, kVm1Mac, kIpVm1, kIpVm3, kEphemeral, 1500);
+  from_vm1(probe, encap(probe, kEpVm1));
+  // What vm1 received from vm3 on that flow, quoted in an error of vm1's.
+  const Bytes answer = udp_frame(kVm1Mac, kVm3Mac, kIpVm3, kIpVm1, 1500, kEphemeral);
+  const Bytes to_vm3 = icmp_frame(kVm3Mac, kVm1Mac, kIpVm1, kIpVm3, 3, 3, 0, quote_of(answer));
+  from_vm1(to_vm3, encap(to_vm3, kEpVm1));
+  from_vm1(icmp_frame(kVm3Mac, kVm1Mac, kIpVm1, ip4(192, 0, 2, 9), 3, 3, 0, quote_of(answer)),
+           shot(VNET_DROP_POLICY_EGRESS, kEpVm1));
+}
+
+// An echo flow carries requests one way and replies back: a request the
+// other way, with the same identifier, is a new ping for the rules.
+TEST_F(Policy, EchoRequestBackAlongAPingIsClassified) {
+  VT_NEED(Prog::kTcEndpoint);
+  VT_NEED(Prog::kTcTunnel);
+  // t2vm1: anything out, only tcp 443 in.
+  set_port_policy("t2vm1-h", kVm5In, kVm5Out);
+  const Bytes ping = icmp_frame(kVm3Mac, kVm1Mac, kIpVm1, kIpVm3, 8, 0, 0x55);
+  Expect out;
+  out.verdict = kTcRedirect;
+  out.out = Expect::kEquals;
+  out.out_frame = encap_expect(kVtepT2a, kVtepT2aMac, kVniT2, ping);
+  out.ep.push_back(ep_tx(kEpT2Vm1, ping.size()));
+  check_case(Prog::kTcEndpoint, ping, "t2vm1-h", out);
+  set_tunnel_meta({true, true, kVtepT2a, kVtepLocal, kVniT2});
+  const Bytes reply = icmp_frame(kVm1Mac, kVm3Mac, kIpVm3, kIpVm1, 0, 0, 0x55);
+  check_case(Prog::kTcTunnel, reply, "vnet-vxlan", delivered(reply, kEpT2Vm1));
+  check_case(Prog::kTcTunnel, icmp_frame(kVm1Mac, kVm3Mac, kIpVm3, kIpVm1, 8, 0, 0x55),
+             "vnet-vxlan", shot(VNET_DROP_POLICY_INGRESS, kEpT2Vm1));
 }
 
 TEST_F(Policy, EchoReplyFollowsTheRequest) {
@@ -463,6 +500,19 @@ TEST_F(Policy, TenantsWithTheSameAddressesShareNoState) {
   set_tunnel_meta({true, true, kVtepT2a, kVtepLocal, kVniT2});
   check_case(Prog::kTcTunnel, vm3_to_vm1_tcp(80, kSyn | kAck), "vnet-vxlan",
              shot(VNET_DROP_POLICY_INGRESS, kEpT2Vm1));
+}
+
+// The same endpoint id on another network (an endpoint moved there by an
+// apply) finds none of its flows: state is per endpoint and network.
+TEST_F(Policy, AnEndpointOnAnotherNetworkFindsNoState) {
+  VT_NEED(Prog::kTcEndpoint);
+  VT_NEED(Prog::kTcTunnel);
+  open_web_flow();
+  set_port_endpoint("t2vm1-h", kEpVm1);
+  set_port_policy("t2vm1-h", kVm1In, kVm1Out);
+  set_tunnel_meta({true, true, kVtepT2a, kVtepLocal, kVniT2});
+  check_case(Prog::kTcTunnel, vm3_to_vm1_tcp(80, kSyn | kAck), "vnet-vxlan",
+             shot(VNET_DROP_POLICY_INGRESS, kEpVm1));
 }
 
 }  // namespace

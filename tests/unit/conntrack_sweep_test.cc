@@ -72,7 +72,17 @@ class MemMap final : public reconcile::MapIo {
     ++removes;
     return Status::ok();
   }
+  // What a lookup between the dump and the delete sees: `refreshed` entries
+  // were replaced by the datapath meanwhile.
+  Result<std::optional<Bytes>> lookup(const Bytes& k) override {
+    if (auto it = refreshed.find(k); it != refreshed.end()) {
+      return std::optional<Bytes>(it->second);
+    }
+    auto it = entries.find(k);
+    return it == entries.end() ? std::optional<Bytes>() : std::optional<Bytes>(it->second);
+  }
   Entries entries;
+  Entries refreshed;
   int removes = 0;
 };
 
@@ -99,6 +109,18 @@ TEST(ConntrackSweep, RemovesExactlyTheDeadEntries) {
   ASSERT_TRUE(counts.is_ok());
   EXPECT_EQ(counts->removed, 0u);
   EXPECT_EQ(m.entries.size(), 2u);
+}
+
+TEST(ConntrackSweep, KeepsAnEntryTheDatapathRenewedSinceTheDump) {
+  const std::uint64_t now = 1000 * kSec;
+  MemMap m;
+  const Bytes k = bytes(key(1, 17, 2));
+  m.entries[k] = bytes(entry(now - 200 * kSec, VNET_CT_F_REPLIED));  // idle in the dump
+  m.refreshed[k] = bytes(entry(now, 0));                             // a new flow since
+  auto counts = sweep_conntrack(m, now, nullptr);
+  ASSERT_TRUE(counts.is_ok());
+  EXPECT_EQ(counts->removed, 0u);
+  EXPECT_EQ(m.removes, 0);
 }
 
 TEST(ConntrackSweep, RefusesEntriesOfAnotherLayout) {

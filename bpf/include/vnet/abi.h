@@ -245,14 +245,16 @@ struct vnet_policy_rule {
 
 /*
  * conntrack (LRU hash, vnetd --conntrack-size entries): the flows a
- * filtered endpoint's policy allowed, per endpoint (tenants never share
- * state). The key is the endpoint's view, the same in both directions: its
+ * filtered endpoint's policy allowed, per endpoint and network (tenants
+ * never share state, and an endpoint moved to another network takes none
+ * along). The key is the endpoint's view, the same in both directions: its
  * own address and port, the remote's, the protocol. ICMP echo uses the
  * identifier as both ports. A full table evicts the least recently used
  * entry: an evicted flow is classified again, never passed unchecked.
  */
 struct vnet_ct_key {
 	__u32 endpoint_id;
+	__u32 vni;       /* the endpoint's network: a moved endpoint keeps no flow */
 	__be32 local_be;
 	__be32 remote_be;
 	__be16 local_port_be;
@@ -385,7 +387,7 @@ static_assert(sizeof(struct vnet_route) == 16);
 static_assert(sizeof(struct vnet_icmp_bucket) == 16);
 static_assert(sizeof(struct vnet_policy_remote_key) == 12);
 static_assert(sizeof(struct vnet_policy_rule_key) == 16);
-static_assert(sizeof(struct vnet_ct_key) == 20);
+static_assert(sizeof(struct vnet_ct_key) == 24);
 static_assert(sizeof(struct vnet_ct_entry) == 16);
 static_assert(sizeof(struct vnet_network) == 8 + 4 * (VNET_MAX_FLOOD_VTEPS + VNET_MAX_FLOOD_PORTS));
 #endif
