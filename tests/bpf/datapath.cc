@@ -233,45 +233,43 @@ void put_policy_rule(std::uint32_t policy, std::uint32_t class_id, int protocol,
   update(g_maps.pol_rules, &k, &v, "vnet_pol_rules");
 }
 
-void set_port_policy(const char* ifname, std::uint32_t policy_in, std::uint32_t policy_out) {
+namespace {
+
+// Rewrites a local port's vnet_ports entry and its MAC's local fdb entry
+// (which receivers read) through `edit`, which sees both.
+template <typename Edit>
+void edit_port(const char* ifname, Edit edit) {
   __u32 key = static_cast<__u32>(ifindex(ifname));
   vnet_port port{};
   if (bpf_map_lookup_elem(g_maps.ports, &key, &port) != 0) {
-    ADD_FAILURE() << "set_port_policy: no port " << ifname;
+    ADD_FAILURE() << "no port " << ifname;
     return;
   }
-  port.policy_in = policy_in;
-  port.policy_out = policy_out;
-  update(g_maps.ports, &key, &port, "vnet_ports");
-  // ... and the fdb entry of its MAC, which receivers read.
   vnet_fdb_key fk{};
   fk.vni = port.vni;
   std::memcpy(fk.mac, port.mac, 6);
   vnet_fdb_entry f{};
-  if (bpf_map_lookup_elem(g_maps.fdb, &fk, &f) == 0 && f.ifindex == key) {
-    f.policy_in = policy_in;
-    f.policy_out = policy_out;
+  const bool local = bpf_map_lookup_elem(g_maps.fdb, &fk, &f) == 0 && f.ifindex == key;
+  edit(port, f);
+  update(g_maps.ports, &key, &port, "vnet_ports");
+  if (local) {
     update(g_maps.fdb, &fk, &f, "vnet_fdb");
   }
 }
 
+}  // namespace
+
+void set_port_policy(const char* ifname, std::uint32_t policy_in, std::uint32_t policy_out) {
+  edit_port(ifname, [&](vnet_port& port, vnet_fdb_entry& fdb) {
+    port.policy_in = fdb.policy_in = policy_in;
+    port.policy_out = fdb.policy_out = policy_out;
+  });
+}
+
 void set_port_endpoint(const char* ifname, std::uint32_t endpoint_id) {
-  __u32 key = static_cast<__u32>(ifindex(ifname));
-  vnet_port port{};
-  if (bpf_map_lookup_elem(g_maps.ports, &key, &port) != 0) {
-    ADD_FAILURE() << "set_port_endpoint: no port " << ifname;
-    return;
-  }
-  port.endpoint_id = endpoint_id;
-  update(g_maps.ports, &key, &port, "vnet_ports");
-  vnet_fdb_key fk{};
-  fk.vni = port.vni;
-  std::memcpy(fk.mac, port.mac, 6);
-  vnet_fdb_entry f{};
-  if (bpf_map_lookup_elem(g_maps.fdb, &fk, &f) == 0 && f.ifindex == key) {
-    f.endpoint_id = endpoint_id;
-    update(g_maps.fdb, &fk, &f, "vnet_fdb");
-  }
+  edit_port(ifname, [&](vnet_port& port, vnet_fdb_entry& fdb) {
+    port.endpoint_id = fdb.endpoint_id = endpoint_id;
+  });
 }
 
 std::map<Bytes, vnet_ct_entry> conntrack() {
