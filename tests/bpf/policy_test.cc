@@ -121,11 +121,13 @@ Expect shot(int reason, std::uint32_t ep) {
   return e;
 }
 
-Expect encap(const Bytes& inner, std::uint32_t ep) {
+// Encapsulated toward a remote VTEP (by default A, which hosts vm3).
+Expect encap(const Bytes& inner, std::uint32_t ep, std::uint32_t vtep = kVtepA,
+             const Mac& nh = kVtepAMac, std::uint32_t vni = kVniBlue) {
   Expect e;
   e.verdict = kTcRedirect;
   e.out = Expect::kEquals;
-  e.out_frame = encap_expect(kVtepA, kVtepAMac, kVniBlue, inner);
+  e.out_frame = encap_expect(vtep, nh, vni, inner);
   e.ep.push_back(ep_tx(ep, inner.size()));
   return e;
 }
@@ -306,12 +308,8 @@ TEST_F(Policy, EchoRequestBackAlongAPingIsClassified) {
   // t2vm1: anything out, only tcp 443 in.
   set_port_policy("t2vm1-h", kVm5In, kVm5Out);
   const Bytes ping = icmp_frame(kVm3Mac, kVm1Mac, kIpVm1, kIpVm3, 8, 0, 0x55);
-  Expect out;
-  out.verdict = kTcRedirect;
-  out.out = Expect::kEquals;
-  out.out_frame = encap_expect(kVtepT2a, kVtepT2aMac, kVniT2, ping);
-  out.ep.push_back(ep_tx(kEpT2Vm1, ping.size()));
-  check_case(Prog::kTcEndpoint, ping, "t2vm1-h", out);
+  check_case(Prog::kTcEndpoint, ping, "t2vm1-h",
+             encap(ping, kEpT2Vm1, kVtepT2a, kVtepT2aMac, kVniT2));
   set_tunnel_meta({true, true, kVtepT2a, kVtepLocal, kVniT2});
   const Bytes reply = icmp_frame(kVm1Mac, kVm3Mac, kIpVm3, kIpVm1, 0, 0, 0x55);
   check_case(Prog::kTcTunnel, reply, "vnet-vxlan", delivered(reply, kEpT2Vm1));
@@ -414,12 +412,7 @@ TEST_F(Policy, NonFirstFragmentPassesAnAnyProtocolRule) {
   Udp4 u{kVm3Mac, kVm5Mac, kIpVm5, kIpVm3};
   u.frag = 185;
   const Bytes frag = udp4(u);
-  Expect e;
-  e.verdict = kTcRedirect;
-  e.out = Expect::kEquals;
-  e.out_frame = encap_expect(kVtepA, kVtepAMac, kVniBlue, frag);
-  e.ep.push_back(ep_tx(kEpVm5, frag.size()));
-  check_case(Prog::kTcEndpoint, frag, "vm5-t", e);
+  check_case(Prog::kTcEndpoint, frag, "vm5-t", encap(frag, kEpVm5));
 }
 
 // ---- local delivery and the wire -----------------------------------------------------
