@@ -152,7 +152,7 @@ static __always_inline int endpoint_deliver_local(struct __sk_buff *skb,
 		struct vnet_flow flow;
 		int ret;
 
-		ret = policy_skb_flow(skb, ETH_HLEN, dst->endpoint_id, tx->vni, 0, &flow);
+		ret = policy_skb_flow(skb, dst->endpoint_id, tx->vni, 0, &flow);
 		if (!ret)
 			ret = policy_check(&flow, dst->policy_in, dst->policy_out, 0);
 		if (ret < 0) {
@@ -330,7 +330,7 @@ static __always_inline int endpoint_flood(struct __sk_buff *skb,
 		return VNET_DROP(VNET_DROP_UNKNOWN_VNI);
 	if (tx->ipv4) {
 		/* The receivers' view, for those with security groups. */
-		ret = policy_skb_flow(skb, ETH_HLEN, VNET_EP_NONE, tx->vni, 0, &flow);
+		ret = policy_skb_flow(skb, VNET_EP_NONE, tx->vni, 0, &flow);
 		if (ret < 0)
 			return ret;
 	}

@@ -76,7 +76,7 @@ static __always_inline int tunnel_deliver(struct __sk_buff *skb,
 		struct vnet_flow flow;
 		int ret;
 
-		ret = policy_skb_flow(skb, ETH_HLEN, dst->endpoint_id, rx->vni, 0, &flow);
+		ret = policy_skb_flow(skb, dst->endpoint_id, rx->vni, 0, &flow);
 		if (!ret)
 			ret = policy_check(&flow, dst->policy_in, dst->policy_out, 0);
 		if (ret < 0)
@@ -107,7 +107,7 @@ int vnet_tc_tunnel(struct __sk_buff *skb)
 		struct vnet_flow flow;
 
 		if (rx.inner_ipv4)
-			ret = policy_skb_flow(skb, ETH_HLEN, VNET_EP_NONE, rx.vni, 0, &flow);
+			ret = policy_skb_flow(skb, VNET_EP_NONE, rx.vni, 0, &flow);
 		if (ret >= 0) {
 			flood_local(skb, rx.net, 0, VNET_EP_NONE, rx.inner_ipv4 ? &flow : NULL);
 			ret = TC_ACT_SHOT; /* the original: every port got a clone */

@@ -199,23 +199,21 @@ static __always_inline int policy_flow_parse(struct iphdr *iph, void *data_end,
 }
 
 /*
- * tc: the flow of the IPv4 packet whose header starts at l3_off, after
- * making every header policy_flow_parse() may read linear. Packet pointers
- * the caller holds are invalid afterwards.
+ * tc: the flow of the IPv4 packet after the Ethernet header, once every
+ * header policy_flow_parse() may read is linear. Packet pointers the
+ * caller holds are invalid afterwards.
  */
-static __always_inline int policy_skb_flow(struct __sk_buff *skb, __u32 l3_off,
-					   __u32 ep_id, __u32 vni, int egress,
+static __always_inline int policy_skb_flow(struct __sk_buff *skb, __u32 ep_id,
+					   __u32 vni, int egress,
 					   struct vnet_flow *f)
 {
 	void *data, *data_end;
 	struct iphdr *iph;
 
-	skb_pull_headers(skb, l3_off + 60 + POLICY_L4_MAX);
+	skb_pull_headers(skb, POLICY_PULL_LEN);
 	data = skb_data(skb);
 	data_end = skb_data_end(skb);
-	if (l3_off > ETH_HLEN)
-		return VNET_DROP(VNET_DROP_ERROR);
-	iph = data + l3_off;
+	iph = data + ETH_HLEN;
 	if ((void *)(iph + 1) > data_end)
 		return VNET_DROP(VNET_DROP_MALFORMED);
 	return policy_flow_parse(iph, data_end, ep_id, vni, egress, f);
