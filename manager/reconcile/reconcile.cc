@@ -113,9 +113,10 @@ void apply_removes(MapState& st, Counts& counts, Failures& failures) {
   }
 }
 
-}  // namespace
-
-Result<Counts> reconcile(const DesiredMaps& desired, const MapLookup& lookup, MapShadow* shadow) {
+// reconcile() for both overloads: with `owned` (the same object as
+// `desired`), the shadow takes the entries instead of a copy of them.
+Result<Counts> reconcile_maps(const DesiredMaps& desired, DesiredMaps* owned,
+                              const MapLookup& lookup, MapShadow* shadow) {
   Counts counts;
   Failures failures;
   std::vector<MapState> states(desired.maps.size());
@@ -188,7 +189,13 @@ Result<Counts> reconcile(const DesiredMaps& desired, const MapLookup& lookup, Ma
         continue;
       }
       st.stale.clear();  // points into the shadow's old copy, replaced next
-      shadow->set(st.desired->name, st.desired->entries);
+      st.writes.clear();  // points into `desired`, which the shadow may take
+      if (owned != nullptr) {
+        const std::size_t i = static_cast<std::size_t>(st.desired - desired.maps.data());
+        shadow->set(st.desired->name, std::move(owned->maps[i].entries));
+      } else {
+        shadow->set(st.desired->name, st.desired->entries);
+      }
     }
   }
 
@@ -196,6 +203,16 @@ Result<Counts> reconcile(const DesiredMaps& desired, const MapLookup& lookup, Ma
     return failures.status();
   }
   return counts;
+}
+
+}  // namespace
+
+Result<Counts> reconcile(const DesiredMaps& desired, const MapLookup& lookup, MapShadow* shadow) {
+  return reconcile_maps(desired, nullptr, lookup, shadow);
+}
+
+Result<Counts> reconcile(DesiredMaps&& desired, const MapLookup& lookup, MapShadow* shadow) {
+  return reconcile_maps(desired, &desired, lookup, shadow);
 }
 
 Result<Counts> reconcile_change(const DesiredMaps& before, const DesiredMaps& after,

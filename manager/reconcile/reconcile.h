@@ -123,6 +123,11 @@ class MapShadow {
 // `shadow`, a map it knows is not dumped, and the shadow is updated.
 Result<Counts> reconcile(const DesiredMaps& desired, const MapLookup& lookup,
                          MapShadow* shadow = nullptr);
+// The same, handing `desired`'s entries to the shadow instead of copying
+// them (at 100k endpoints the copy was a tenth of a cold apply's CPU).
+// `desired` is left with moved-from entries.
+Result<Counts> reconcile(DesiredMaps&& desired, const MapLookup& lookup,
+                         MapShadow* shadow = nullptr);
 
 // reconcile() for a plan change (compile::PlanChange) alone: `before` and
 // `after` are bind_plan() of its two sides, so the keys they hold are all

@@ -634,6 +634,45 @@ TEST_F(ReconcileTest, ShadowForgetsAMapWithAFailureAndDumpsItNextTime) {
   expect_maps_equal(d);
 }
 
+// vnetd hands its freshly bound maps over: the shadow takes the entries
+// themselves, holds exactly what a copy would, and a failed map is still
+// forgotten rather than kept.
+TEST_F(ReconcileTest, MovedDesiredMapsFillTheShadowLikeACopy) {
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  MapShadow copied;
+  ASSERT_TRUE(reconcile(d, lookup(), &copied).is_ok());
+
+  for (auto& [name, m] : maps_) {
+    m->entries_.clear();
+  }
+  const Bytes bad_key = map_named(d, VNET_MAP_NEIGH).entries.begin()->first;
+  map(VNET_MAP_NEIGH).fail_keys_.insert(bad_key);
+  MapShadow moved;
+  DesiredMaps handed = d;
+  EXPECT_FALSE(reconcile(std::move(handed), lookup(), &moved).is_ok());
+  EXPECT_EQ(moved.find(VNET_MAP_NEIGH), nullptr);
+  for (const auto& m : d.maps) {
+    if (m.name == VNET_MAP_NEIGH) {
+      continue;
+    }
+    ASSERT_NE(moved.find(m.name), nullptr) << m.name;
+    EXPECT_EQ(*moved.find(m.name), *copied.find(m.name)) << m.name;
+    EXPECT_EQ(*moved.find(m.name), m.entries) << m.name;
+  }
+
+  // The next pass diffs against the moved entries: only the neighbour map
+  // is dumped and written.
+  map(VNET_MAP_NEIGH).fail_keys_.clear();
+  log_.clear();
+  ASSERT_TRUE(reconcile(reconcile::bind_plan(sample_plan(), resolve_b1_only), lookup(), &moved)
+                  .is_ok());
+  for (const Op& op : log_) {
+    EXPECT_EQ(op.map, VNET_MAP_NEIGH);
+  }
+  EXPECT_FALSE(log_.empty());
+  expect_maps_equal(d);
+}
+
 TEST_F(ReconcileTest, ClearedShadowDumpsAndRepairsDrift) {
   MapShadow shadow;
   const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
