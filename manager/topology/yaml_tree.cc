@@ -6,6 +6,7 @@
 #include <yaml-cpp/mark.h>
 #include <yaml-cpp/parser.h>
 
+#include <algorithm>
 #include <cstring>
 #include <sstream>
 #include <string_view>
@@ -73,6 +74,15 @@ class Builder : public YAML::EventHandler {
     n.value.assign(value);
   }
   void alias(YAML::anchor_t anchor) { OnAlias(YAML::Mark(), anchor); }
+  // Room for the nodes of `text_bytes` of YAML, so a large document is not
+  // copied node by node each time the arrays double (a tenth of `vnetctl
+  // apply` at 100k endpoints). A topology spends about 8 bytes of text per
+  // node; a sparser document only leaves untouched capacity behind.
+  void reserve_for(std::size_t text_bytes) {
+    const std::size_t nodes = text_bytes / 8 + 16;
+    doc_.nodes_.reserve(nodes);
+    doc_.children_.reserve(nodes);
+  }
   void open_at(std::uint32_t id) { open(id); }
   void close_at() { close(); }
 
@@ -201,6 +211,7 @@ bool parse_libyaml(const std::string& text, Stream& stream) {
       case YAML_DOCUMENT_START_EVENT:
         doc.emplace();
         builder.emplace(*doc);
+        builder->reserve_for(text.size() - std::min(text.size(), ev.start_mark.index));
         anchors.clear();
         break;
       case YAML_DOCUMENT_END_EVENT:
