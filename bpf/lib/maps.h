@@ -54,6 +54,14 @@ struct {
 } vnet_neigh SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VNET_MAX_SRC_PREFIXES);
+	__type(key, struct vnet_remote_host_key);
+	__type(value, __u8);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vnet_remote_host SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, VNET_MAX_SRC_PREFIXES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

@@ -73,9 +73,15 @@ static __always_inline int routed_src_allowed(__u32 router_id, __be32 vtep_be,
 	return rt && remote_src_allowed(rt->vni, vtep_be, ip_be);
 }
 
+/* A host address first (one hash lookup), then the wider prefixes. */
 static __always_inline int remote_src_allowed(__u32 vni, __be32 vtep_be,
 					      __be32 ip_be)
 {
+	struct vnet_remote_host_key host = {
+		.vni = vni,
+		.vtep_be = vtep_be,
+		.ip_be = ip_be,
+	};
 	struct vnet_remote_src_key key = {
 		.prefixlen = 96,
 		.vni = vni,
@@ -83,6 +89,8 @@ static __always_inline int remote_src_allowed(__u32 vni, __be32 vtep_be,
 		.ip_be = ip_be,
 	};
 
+	if (bpf_map_lookup_elem(&vnet_remote_host, &host))
+		return 1;
 	return bpf_map_lookup_elem(&vnet_remote_src, &key) != NULL;
 }
 

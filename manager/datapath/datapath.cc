@@ -82,6 +82,7 @@ constexpr MapLayout kMapLayouts[] = {
     {VNET_MAP_PORT_SRC, sizeof(vnet_port_src_key), sizeof(std::uint8_t)},
     {VNET_MAP_FDB, sizeof(vnet_fdb_key), sizeof(vnet_fdb_entry)},
     {VNET_MAP_NEIGH, sizeof(vnet_neigh_key), sizeof(vnet_neigh_entry)},
+    {VNET_MAP_REMOTE_HOST, sizeof(vnet_remote_host_key), sizeof(std::uint8_t)},
     {VNET_MAP_REMOTE_SRC, sizeof(vnet_remote_src_key), sizeof(std::uint8_t)},
     {VNET_MAP_VTEPS, sizeof(std::uint32_t), sizeof(vnet_vtep)},
     {VNET_MAP_NETWORKS, sizeof(std::uint32_t), sizeof(vnet_network)},

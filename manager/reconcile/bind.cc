@@ -31,8 +31,9 @@ Bytes to_bytes(const T& v) {
   return Bytes(p, p + sizeof v);
 }
 
-// LPM values carry nothing: presence of the prefix is the check.
-const Bytes kLpmPresent{1};
+// Presence maps (the LPM tries, remote hosts) carry a one-byte value:
+// presence of the key is the check.
+const Bytes kPresent{1};
 
 // The ports whose interfaces resolved, by interface name.
 using Resolved = std::unordered_map<std::string, InterfaceInfo>;
@@ -47,15 +48,34 @@ MapDesired vteps_map(const compile::HostPlan& plan) {
   return m;
 }
 
+// Host addresses go to the hash, wider prefixes to the LPM trie (abi.h).
+MapDesired remote_host_map(const compile::HostPlan& plan) {
+  MapDesired m{.name = VNET_MAP_REMOTE_HOST};
+  for (const auto& r : plan.remote_src) {
+    if (r.prefix.len != 32) {
+      continue;
+    }
+    auto key = zeroed<vnet_remote_host_key>();
+    key.vni = r.vni;
+    key.vtep_be = r.vtep.be();
+    key.ip_be = r.prefix.addr.be();
+    m.entries.insert_or_assign(to_bytes(key), kPresent);
+  }
+  return m;
+}
+
 MapDesired remote_src_map(const compile::HostPlan& plan) {
   MapDesired m{.name = VNET_MAP_REMOTE_SRC};
   for (const auto& r : plan.remote_src) {
+    if (r.prefix.len == 32) {
+      continue;
+    }
     auto key = zeroed<vnet_remote_src_key>();
     key.prefixlen = 64 + static_cast<__u32>(r.prefix.len);
     key.vni = r.vni;
     key.vtep_be = r.vtep.be();
     key.ip_be = r.prefix.addr.be();
-    m.entries.insert_or_assign(to_bytes(key), kLpmPresent);
+    m.entries.insert_or_assign(to_bytes(key), kPresent);
   }
   return m;
 }
@@ -173,7 +193,7 @@ MapDesired port_src_map(const compile::HostPlan& plan, const Resolved& resolved)
       key.prefixlen = 32 + static_cast<__u32>(prefix.len);
       key.ifindex = it->second.ifindex;
       key.ip_be = prefix.addr.be();
-      m.entries.insert_or_assign(to_bytes(key), kLpmPresent);
+      m.entries.insert_or_assign(to_bytes(key), kPresent);
     }
   }
   return m;
@@ -271,10 +291,11 @@ DesiredMaps bind_plan(const compile::HostPlan& plan, const InterfaceResolver& re
   // Policies before the fdb and port entries that name them, so a new
   // policy id is complete when traffic starts being checked against it,
   // and an old one is pruned only when nothing names it any more.
-  out.maps.reserve(12);
+  out.maps.reserve(13);
   out.maps.push_back(policy_remote_map(plan));
   out.maps.push_back(policy_rules_map(plan));
   out.maps.push_back(vteps_map(plan));
+  out.maps.push_back(remote_host_map(plan));
   out.maps.push_back(remote_src_map(plan));
   out.maps.push_back(neigh_map(plan));
   out.maps.push_back(fdb_map(plan, resolved));

@@ -294,13 +294,22 @@ void put_neigh(std::uint32_t vni, std::uint32_t ip, const Mac& mac) {
   update(g_maps.neigh, &k, &v, "vnet_neigh");
 }
 
+// As vnetd's bind does: a host address in the hash, a wider prefix in the trie.
 void put_remote_src(std::uint32_t vni, std::uint32_t vtep, std::uint32_t ip, unsigned plen) {
+  __u8 v = 1;
+  if (plen == 32) {
+    vnet_remote_host_key h{};
+    h.vni = vni;
+    h.vtep_be = be(vtep);
+    h.ip_be = be(ip);
+    update(g_maps.remote_host, &h, &v, "vnet_remote_host");
+    return;
+  }
   vnet_remote_src_key k{};
   k.prefixlen = 64 + plen;
   k.vni = vni;
   k.vtep_be = be(vtep);
   k.ip_be = be(ip);
-  __u8 v = 1;
   update(g_maps.remote_src, &k, &v, "vnet_remote_src");
 }
 
@@ -457,6 +466,7 @@ bool programs_load(std::string* err) {
   g_maps.port_src = map_fd(VNET_MAP_PORT_SRC);
   g_maps.fdb = map_fd(VNET_MAP_FDB);
   g_maps.neigh = map_fd(VNET_MAP_NEIGH);
+  g_maps.remote_host = map_fd(VNET_MAP_REMOTE_HOST);
   g_maps.remote_src = map_fd(VNET_MAP_REMOTE_SRC);
   g_maps.vteps = map_fd(VNET_MAP_VTEPS);
   g_maps.networks = map_fd(VNET_MAP_NETWORKS);
@@ -474,8 +484,8 @@ bool programs_load(std::string* err) {
   }
   if (any) {
     const MapFds& m = g_maps;
-    for (int fd : {m.ports, m.port_src, m.fdb, m.neigh, m.remote_src, m.vteps, m.networks, m.ep_stats,
-                   m.drops, m.rtr_ifaces, m.routes, m.icmp_rate, m.pol_remote, m.pol_rules,
+    for (int fd : {m.ports, m.port_src, m.fdb, m.neigh, m.remote_host, m.remote_src, m.vteps,
+                   m.networks, m.ep_stats, m.drops, m.rtr_ifaces, m.routes, m.icmp_rate, m.pol_remote, m.pol_rules,
                    m.conntrack}) {
       if (fd < 0) {
         *err = "a vnet map is not pinned by name under " + lab_bpffs();
@@ -519,9 +529,10 @@ void programs_unload() {
     }
     p.fd = -1;
   }
-  for (int* fd : {&g_maps.ports, &g_maps.port_src, &g_maps.fdb, &g_maps.neigh, &g_maps.remote_src,
-                  &g_maps.vteps, &g_maps.networks, &g_maps.ep_stats, &g_maps.drops,
-                  &g_maps.rtr_ifaces, &g_maps.routes, &g_maps.icmp_rate}) {
+  for (int* fd : {&g_maps.ports, &g_maps.port_src, &g_maps.fdb, &g_maps.neigh,
+                  &g_maps.remote_host, &g_maps.remote_src, &g_maps.vteps, &g_maps.networks,
+                  &g_maps.ep_stats, &g_maps.drops, &g_maps.rtr_ifaces, &g_maps.routes,
+                  &g_maps.icmp_rate, &g_maps.pol_remote, &g_maps.pol_rules, &g_maps.conntrack}) {
     if (*fd >= 0) {
       close(*fd);
       *fd = -1;
@@ -534,8 +545,8 @@ const MapFds& maps() { return g_maps; }
 void reset_maps() {
   const MapFds& m = g_maps;
   // Empty ICMP buckets: a port's first error creates a full one.
-  for (int fd : {m.ports, m.port_src, m.fdb, m.neigh, m.remote_src, m.vteps, m.networks, m.ep_stats,
-                 m.rtr_ifaces, m.routes, m.icmp_rate, m.pol_remote, m.pol_rules, m.conntrack}) {
+  for (int fd : {m.ports, m.port_src, m.fdb, m.neigh, m.remote_host, m.remote_src, m.vteps,
+                 m.networks, m.ep_stats, m.rtr_ifaces, m.routes, m.icmp_rate, m.pol_remote, m.pol_rules, m.conntrack}) {
     clear_map(fd);
   }
   bpf_map_info info = info_of(m.drops);
@@ -688,7 +699,8 @@ Snapshot snapshot() {
   const MapFds& m = g_maps;
   const std::pair<const char*, int> config[] = {
       {VNET_MAP_PORTS, m.ports}, {VNET_MAP_PORT_SRC, m.port_src}, {VNET_MAP_FDB, m.fdb},
-      {VNET_MAP_NEIGH, m.neigh}, {VNET_MAP_REMOTE_SRC, m.remote_src}, {VNET_MAP_VTEPS, m.vteps},
+      {VNET_MAP_NEIGH, m.neigh}, {VNET_MAP_REMOTE_HOST, m.remote_host},
+      {VNET_MAP_REMOTE_SRC, m.remote_src}, {VNET_MAP_VTEPS, m.vteps},
       {VNET_MAP_NETWORKS, m.networks}, {VNET_MAP_ROUTER_IFACES, m.rtr_ifaces}, {VNET_MAP_ROUTES, m.routes},
       {VNET_MAP_POLICY_REMOTE, m.pol_remote}, {VNET_MAP_POLICY_RULES, m.pol_rules}};
   for (auto& [name, fd] : config) {

@@ -39,7 +39,8 @@ bool program_available(Prog p, std::string* why);
 void programs_unload();
 
 struct MapFds {
-  int ports = -1, port_src = -1, fdb = -1, neigh = -1, remote_src = -1, vteps = -1, networks = -1,
+  int ports = -1, port_src = -1, fdb = -1, neigh = -1, remote_host = -1, remote_src = -1, vteps = -1,
+      networks = -1,
       ep_stats = -1, drops = -1, rtr_ifaces = -1, routes = -1, icmp_rate = -1, pol_remote = -1,
       pol_rules = -1, conntrack = -1;
 };

@@ -463,7 +463,8 @@ TEST_F(Datapath, AllMapsPinnedByAbiName) {
     GTEST_SKIP() << "no program loaded";
   }
   const MapFds& m = maps();
-  for (int fd : {m.ports, m.port_src, m.fdb, m.neigh, m.remote_src, m.vteps, m.networks, m.ep_stats, m.drops}) {
+  for (int fd : {m.ports, m.port_src, m.fdb, m.neigh, m.remote_host, m.remote_src, m.vteps,
+                 m.networks, m.ep_stats, m.drops}) {
     EXPECT_GE(fd, 0);
   }
 }

@@ -134,7 +134,8 @@ TEST(Bind, MapOrderAndMissingInterfaces) {
   // Policies before the fdb and ports that name them; routes before the
   // router interfaces that lead into them.
   EXPECT_EQ(names, (std::vector<std::string>{VNET_MAP_POLICY_REMOTE, VNET_MAP_POLICY_RULES,
-                                             VNET_MAP_VTEPS, VNET_MAP_REMOTE_SRC, VNET_MAP_NEIGH,
+                                             VNET_MAP_VTEPS, VNET_MAP_REMOTE_HOST,
+                                             VNET_MAP_REMOTE_SRC, VNET_MAP_NEIGH,
                                              VNET_MAP_FDB, VNET_MAP_ROUTES, VNET_MAP_ROUTER_IFACES,
                                              VNET_MAP_PORT_SRC, VNET_MAP_NETWORKS,
                                              VNET_MAP_EP_STATS, VNET_MAP_PORTS}));
@@ -151,15 +152,19 @@ TEST(Bind, Vteps) {
   EXPECT_EQ(value_of(m, Bytes{198, 18, 0, 2}), zeros(4));
 }
 
-TEST(Bind, RemoteSrc) {
+// A host address goes to the exact-match hash, a wider prefix to the trie.
+TEST(Bind, RemoteSources) {
   const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
-  const auto& m = map_named(d, VNET_MAP_REMOTE_SRC);
-  ASSERT_EQ(m.entries.size(), 2u);
-  // prefixlen 64+32, vni 1001, vtep 198.18.0.2, ip 10.0.1.12
-  const Bytes host_key{96, 0, 0, 0, 0xe9, 0x03, 0, 0, 198, 18, 0, 2, 10, 0, 1, 12};
-  EXPECT_EQ(value_of(m, host_key), Bytes{1});
+  const auto& hosts = map_named(d, VNET_MAP_REMOTE_HOST);
+  ASSERT_EQ(hosts.entries.size(), 1u);
+  // vni 1001, vtep 198.18.0.2, ip 10.0.1.12
+  const Bytes host_key{0xe9, 0x03, 0, 0, 198, 18, 0, 2, 10, 0, 1, 12};
+  EXPECT_EQ(value_of(hosts, host_key), Bytes{1});
+  const auto& prefixes = map_named(d, VNET_MAP_REMOTE_SRC);
+  ASSERT_EQ(prefixes.entries.size(), 1u);
+  // prefixlen 64+16, vni 1001, vtep 198.18.0.2, 10.9.0.0
   const Bytes net_key{80, 0, 0, 0, 0xe9, 0x03, 0, 0, 198, 18, 0, 2, 10, 9, 0, 0};
-  EXPECT_EQ(value_of(m, net_key), Bytes{1});
+  EXPECT_EQ(value_of(prefixes, net_key), Bytes{1});
 }
 
 TEST(Bind, Neigh) {
@@ -344,8 +349,8 @@ class ReconcileTest : public ::testing::Test {
  protected:
   ReconcileTest() {
     for (const char* name :
-         {VNET_MAP_POLICY_REMOTE, VNET_MAP_POLICY_RULES, VNET_MAP_VTEPS, VNET_MAP_REMOTE_SRC,
-          VNET_MAP_NEIGH, VNET_MAP_FDB, VNET_MAP_ROUTES, VNET_MAP_ROUTER_IFACES, VNET_MAP_PORT_SRC,
+         {VNET_MAP_POLICY_REMOTE, VNET_MAP_POLICY_RULES, VNET_MAP_VTEPS, VNET_MAP_REMOTE_HOST,
+          VNET_MAP_REMOTE_SRC, VNET_MAP_NEIGH, VNET_MAP_FDB, VNET_MAP_ROUTES, VNET_MAP_ROUTER_IFACES, VNET_MAP_PORT_SRC,
           VNET_MAP_NETWORKS, VNET_MAP_EP_STATS, VNET_MAP_PORTS}) {
       maps_.emplace(name, std::make_unique<FakeMap>(name, &log_));
     }
