@@ -26,6 +26,10 @@
 #    frames, and one sniffed on tg-d has the template's headers with the
 #    right IPv4 total length, UDP length and IPv4 checksum, then the frame.
 #    Detach leaves nothing attached.
+# 10. floor xdp-encap (XDP on tg-b): the same outer headers pushed in XDP;
+#    the XDP sink on tg-d counts 110-byte frames, and one sniffed behind
+#    xdp-pass on tg-d (a redirect into a veth needs NAPI on its peer) has
+#    the same headers, lengths and checksum. Detach leaves nothing.
 #
 # No addresses are configured: frames are built by hand and dropped at the
 # sink (or by tg-b's stack, which owns none of their addresses).
@@ -271,5 +275,30 @@ check "floor encap: outer headers, lengths and checksum right, frame intact" \
 tg_sink floor detach --dev tg-b --mode encap
 check "floor detach encap: no filter left on ingress" test -z "$(tc_filters)"
 tg_sink xdp-pass detach --dev tg-b
+
+# ---------------------------------------------------------- 10. floor xdp-encap
+tg_sink sink attach --dev tg-d --pin "$PIN" --mode xdp
+tg_sink sink reset --pin "$PIN"
+tg_sink floor attach --dev tg-b --mode xdp-encap --out tg-c --outer "$OUTER_HEX"
+check "floor attach xdp-encap: tg_floor_xencap on tg-b" test "$(xdp_prog)" = tg_floor_xencap
+tg_gen --duration 1 >/dev/null
+sink=$(sink_read)
+log "floor xdp-encap: sink $sink"
+check "floor xdp-encap: encapsulated frames counted behind tg-c" json_eval "$sink" "d['packets'] > 0"
+check "floor xdp-encap: sink bytes = packets * $((FRAME_LEN + 50))" \
+  json_eval "$sink" "d['bytes'] == d['packets'] * $((FRAME_LEN + 50))"
+tg_sink sink detach --dev tg-d --mode xdp --pin "$PIN"
+tg_sink xdp-pass attach --dev tg-d
+bg_start sniff-xencap sink "$LAB_PY" "$SNIFF_ONE" "$LAB_DIR/sniff-xencap.ready"
+wait_until 5 "sniffer ready" test -e "$LAB_DIR/sniff-xencap.ready" || die "sniffer did not start"
+tg_gen --duration 0.2 >/dev/null
+bg_wait sniff-xencap 15 || die "sniffer failed: $(cat "$LAB_DIR/sniff-xencap.err")"
+frame=$(bg_out sniff-xencap)
+log "floor xdp-encap: sniffed $frame"
+check "floor xdp-encap: outer headers, lengths and checksum right, frame intact" \
+  json_eval "$frame" "$ENCAP_OK"
+tg_sink floor detach --dev tg-b --mode xdp-encap
+check "floor detach xdp-encap: no XDP program left" test -z "$(xdp_prog)"
+tg_sink xdp-pass detach --dev tg-d
 
 lab_done

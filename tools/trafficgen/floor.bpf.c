@@ -12,6 +12,10 @@
  * (bpf_skb_adjust_room), moves that header behind the gap as the inner one,
  * writes the fixed outer headers with this packet's IPv4 total length, UDP
  * length and IPv4 checksum, and redirects to out_ifindex's egress.
+ * tg_floor_xencap (XDP): the same outer headers in front of the frame
+ * with bpf_xdp_adjust_head, redirected to out_ifindex: what an XDP
+ * transmit path on an endpoint's interface could reach, skb-free when the
+ * frame arrives as an XDP frame (no GSO, no checksum offload there).
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -56,12 +60,30 @@ int tg_floor_decap(struct xdp_md *ctx)
 	return bpf_redirect(out_ifindex, 0);
 }
 
+/*
+ * The per-packet outer fields: IPv4 total length, UDP length, and the IPv4
+ * checksum by RFC 1624: the template's sum plus the new total length (ones'
+ * complement sums do not care about byte order); one fold suffices for the
+ * sum of two 16-bit values.
+ */
+static __always_inline void floor_set_lengths(__u16 *pkt, __u32 len)
+{
+	__u16 ip_len = bpf_htons(len - ETH_HLEN);
+	__u32 csum;
+
+	pkt[TG_FLOOR_IP_TOT_LEN_OFF / 2] = ip_len;
+	pkt[TG_FLOOR_UDP_LEN_OFF / 2] = bpf_htons(len - ETH_HLEN - sizeof(struct iphdr));
+	csum = (__u16)~outer[TG_FLOOR_IP_CHECK_OFF / 2] + (__u32)ip_len;
+	csum = (csum & 0xffff) + (csum >> 16);
+	pkt[TG_FLOOR_IP_CHECK_OFF / 2] = (__u16)~csum;
+}
+
 SEC("tc")
 int tg_floor_encap(struct __sk_buff *skb)
 {
 	void *data, *data_end;
-	__u16 ip_len, *pkt;
-	__u32 len, csum, i;
+	__u16 *pkt;
+	__u32 i;
 
 	if (bpf_skb_adjust_room(skb, TG_FLOOR_OUTER_LEN, BPF_ADJ_ROOM_MAC,
 				FLOOR_ENCAP_FLAGS))
@@ -79,16 +101,27 @@ int tg_floor_encap(struct __sk_buff *skb)
 	for (i = 0; i < OUTER_WORDS; i++)
 		pkt[i] = outer[i];
 
-	len = skb->len;
-	ip_len = bpf_htons(len - ETH_HLEN);
-	pkt[TG_FLOOR_IP_TOT_LEN_OFF / 2] = ip_len;
-	pkt[TG_FLOOR_UDP_LEN_OFF / 2] = bpf_htons(len - ETH_HLEN - sizeof(struct iphdr));
-	/* RFC 1624: the template's sum plus the new total length (ones'
-	 * complement sums do not care about byte order); one fold suffices
-	 * for the sum of two 16-bit values. */
-	csum = (__u16)~outer[TG_FLOOR_IP_CHECK_OFF / 2] + (__u32)ip_len;
-	csum = (csum & 0xffff) + (csum >> 16);
-	pkt[TG_FLOOR_IP_CHECK_OFF / 2] = (__u16)~csum;
+	floor_set_lengths(pkt, skb->len);
+	return bpf_redirect(out_ifindex, 0);
+}
+
+SEC("xdp")
+int tg_floor_xencap(struct xdp_md *ctx)
+{
+	void *data, *data_end;
+	__u16 *pkt;
+	__u32 i;
+
+	if (bpf_xdp_adjust_head(ctx, -TG_FLOOR_OUTER_LEN))
+		return XDP_DROP;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + TG_FLOOR_OUTER_LEN + ETH_HLEN > data_end)
+		return XDP_DROP;
+	pkt = data;
+	for (i = 0; i < OUTER_WORDS; i++)
+		pkt[i] = outer[i];
+	floor_set_lengths(pkt, (__u32)(data_end - data));
 	return bpf_redirect(out_ifindex, 0);
 }
 

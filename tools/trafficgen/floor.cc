@@ -19,8 +19,18 @@ constexpr std::size_t kEthHlen = 14;
 constexpr std::size_t kIpHlen = 20;
 
 const char* floor_prog_name(FloorMode mode) {
-  return mode == FloorMode::kDecap ? "tg_floor_decap" : "tg_floor_encap";
+  switch (mode) {
+    case FloorMode::kDecap:
+      return "tg_floor_decap";
+    case FloorMode::kEncap:
+      return "tg_floor_encap";
+    case FloorMode::kXdpEncap:
+      return "tg_floor_xencap";
+  }
+  return "?";
 }
+
+bool is_xdp(FloorMode mode) { return mode != FloorMode::kEncap; }
 
 std::uint16_t csum16(const std::uint8_t* p, std::size_t len) {
   std::uint32_t sum = 0;
@@ -70,7 +80,7 @@ Status floor_attach(const FloorOptions& options) {
     return out.status();
   }
   std::vector<std::uint8_t> outer;
-  if (options.mode == FloorMode::kEncap) {
+  if (options.mode != FloorMode::kDecap) {
     auto tmpl = encap_template(options.outer);
     if (!tmpl) {
       return tmpl.status();
@@ -81,8 +91,9 @@ Status floor_attach(const FloorOptions& options) {
   if (!skel) {
     return Status::os_error("open the floor's BPF object", errno);
   }
-  bpf_program* keep = options.mode == FloorMode::kDecap ? skel->progs.tg_floor_decap
-                                                        : skel->progs.tg_floor_encap;
+  bpf_program* keep = options.mode == FloorMode::kDecap   ? skel->progs.tg_floor_decap
+                       : options.mode == FloorMode::kEncap ? skel->progs.tg_floor_encap
+                                                           : skel->progs.tg_floor_xencap;
   bpf_program* prog = nullptr;
   bpf_object__for_each_program(prog, skel->obj) {
     bpf_program__set_autoload(prog, prog == keep);
@@ -96,7 +107,7 @@ Status floor_attach(const FloorOptions& options) {
   if (err != 0) {
     return Status::os_error(std::string("load ") + floor_prog_name(options.mode), -err);
   }
-  if (options.mode == FloorMode::kDecap) {
+  if (is_xdp(options.mode)) {
     return attach_xdp(*dev, bpf_program__fd(keep));
   }
   return attach_tc_ingress(*dev, bpf_program__fd(keep));
@@ -107,8 +118,8 @@ Status floor_detach(const std::string& dev_name, FloorMode mode) {
   if (!dev) {
     return dev.status();
   }
-  return mode == FloorMode::kDecap ? detach_xdp(*dev, floor_prog_name(mode))
-                                   : detach_tc_ingress(*dev, floor_prog_name(mode));
+  return is_xdp(mode) ? detach_xdp(*dev, floor_prog_name(mode))
+                      : detach_tc_ingress(*dev, floor_prog_name(mode));
 }
 
 }  // namespace vnet::trafficgen

@@ -15,13 +15,14 @@ namespace vnet::trafficgen {
 enum class FloorMode {
   kDecap,  // XDP on dev: pop the outer 50 bytes, redirect to out
   kEncap,  // tc ingress on dev: push `outer`, redirect to out's egress
+  kXdpEncap,  // XDP on dev: push `outer` (adjust_head), redirect to out
 };
 
 struct FloorOptions {
   std::string dev;
   std::string out;  // same network namespace as dev
   FloorMode mode = FloorMode::kDecap;
-  // kEncap: TG_FLOOR_OUTER_LEN bytes, outer Ethernet + IPv4 (no options) +
+  // kEncap, kXdpEncap: TG_FLOOR_OUTER_LEN bytes, outer Ethernet + IPv4 (no options) +
   // UDP + VXLAN; IPv4 total length, UDP length and IPv4 checksum are
   // ignored (set per packet).
   std::vector<std::uint8_t> outer;

@@ -54,7 +54,7 @@ constexpr const char* kUsage = R"(usage:
   vnet-trafficgen xdp-pass attach|detach --dev IFNAME
       No-op XDP program (XDP_PASS): gives a veth NAPI without dropping anything.
   vnet-trafficgen floor attach --dev IFNAME --mode decap --out IFNAME
-  vnet-trafficgen floor attach --dev IFNAME --mode encap --out IFNAME --outer HEX
+  vnet-trafficgen floor attach --dev IFNAME --mode encap|xdp-encap --out IFNAME --outer HEX
       The least a VXLAN datapath must do, to measure what a path allows any
       program (no lookups, no checks: for generated traffic only).
       decap: XDP (driver mode) on IFNAME; a frame longer than 64 bytes loses
@@ -63,9 +63,11 @@ constexpr const char* kUsage = R"(usage:
       gets the 50 bytes of --outer in front (bpf_skb_adjust_room) and is
       redirected out of --out; anything else is dropped. --outer: outer
       Ethernet, IPv4 (20-byte header), UDP, VXLAN; its IPv4 total length, UDP
-      length and IPv4 checksum are ignored and set per packet. --out must be
-      in IFNAME's network namespace.
-  vnet-trafficgen floor detach --dev IFNAME --mode decap|encap
+      length and IPv4 checksum are ignored and set per packet. xdp-encap:
+      the same outer headers pushed in XDP (driver mode) on IFNAME
+      (bpf_xdp_adjust_head), redirected out of --out, whose veth peer must
+      have NAPI. --out must be in IFNAME's network namespace.
+  vnet-trafficgen floor detach --dev IFNAME --mode decap|encap|xdp-encap
 )";
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -174,7 +176,10 @@ class Options {
     if (v == "encap") {
       return FloorMode::kEncap;
     }
-    usage_error("--mode must be decap or encap, not '" + v + "'");
+    if (v == "xdp-encap") {
+      return FloorMode::kXdpEncap;
+    }
+    usage_error("--mode must be decap, encap or xdp-encap, not '" + v + "'");
   }
 
  private:
@@ -273,14 +278,14 @@ int cmd_floor(int argc, char** argv) {
     floor.dev = opt.required("dev");
     floor.mode = opt.floor_mode();
     floor.out = opt.required("out");
-    if (floor.mode == FloorMode::kEncap) {
+    if (floor.mode != FloorMode::kDecap) {
       auto outer = parse_hex(opt.required("outer"), "--outer");
       if (!outer) {
         return fail(outer.status());
       }
       floor.outer = std::move(*outer);
     } else if (opt.get("outer")) {
-      usage_error("--outer is for --mode encap");
+      usage_error("--outer is for --mode encap and xdp-encap");
     }
     Status st = floor_attach(floor);
     return st ? 0 : fail(st);
