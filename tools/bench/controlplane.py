@@ -87,8 +87,7 @@ def sh(cmd, check=True, timeout=120):
 
 
 def find_bin(explicit=None):
-    cands = [explicit, os.environ.get("VNET_BIN")] + [
-        os.path.join(SOURCE_DIR, d, "bin") for d in ("build-cp", "build")]
+    cands = [explicit, os.environ.get("VNET_BIN"), os.path.join(SOURCE_DIR, "build", "bin")]
     for d in cands:
         if d and all(os.access(os.path.join(d, b), os.X_OK) for b in ("vnetd", "vnetctl")):
             return d
@@ -538,7 +537,7 @@ def run(quick=False, sizes=None, hosts=None, rounds=3, bindir=None):
         raise LabError("controlplane.py needs root")
     b = find_bin(bindir)
     if b is None:
-        raise LabError("vnetd/vnetctl not built (build-cp/bin, build/bin or VNET_BIN)")
+        raise LabError("vnetd/vnetctl not built (--bin, VNET_BIN or build/bin)")
     if sizes is None:
         sizes = [1000] if quick else [1000, 10000, 100000]
     if hosts is None:
