@@ -139,6 +139,33 @@ ENCAP_OK=$(cat <<PY
 PY
 )
 
+# check_counted_encap WHAT: 1 s of gen through a floor encapsulator on tg-b
+# reaches the sink on tg-d as frames 50 bytes longer.
+check_counted_encap() {
+  local what=$1 sink
+  tg_gen --duration 1 >/dev/null
+  sink=$(sink_read)
+  log "$what: sink $sink"
+  check "$what: encapsulated frames counted behind tg-c" json_eval "$sink" "d['packets'] > 0"
+  check "$what: sink bytes = packets * $((FRAME_LEN + 50))" \
+    json_eval "$sink" "d['bytes'] == d['packets'] * $((FRAME_LEN + 50))"
+}
+
+# check_sniffed_encap NAME WHAT: the first frame a floor encapsulator on
+# tg-b sends to tg-d's stack is the generator's frame behind --outer, with
+# lengths and checksum set.
+check_sniffed_encap() {
+  local name=$1 what=$2 frame
+  bg_start "sniff-$name" sink "$LAB_PY" "$SNIFF_ONE" "$LAB_DIR/sniff-$name.ready"
+  wait_until 5 "sniffer ready" test -e "$LAB_DIR/sniff-$name.ready" || die "sniffer did not start"
+  tg_gen --duration 0.2 >/dev/null
+  bg_wait "sniff-$name" 15 || die "sniffer failed: $(cat "$LAB_DIR/sniff-$name.err")"
+  frame=$(bg_out "sniff-$name")
+  log "$what: sniffed $frame"
+  check "$what: outer headers, lengths and checksum right, frame intact" \
+    json_eval "$frame" "$ENCAP_OK"
+}
+
 # sniff_gen NAME WANT GEN_ARGS...: the sniffer's report for 1 s of gen.
 sniff_gen() {
   local name=$1 want=$2 ready=$LAB_DIR/$1.ready stop=$LAB_DIR/$1.stop
@@ -256,22 +283,10 @@ tg_sink sink reset --pin "$PIN"
 tg_sink xdp-pass attach --dev tg-b
 tg_sink floor attach --dev tg-b --mode encap --out tg-c --outer "$OUTER_HEX"
 check "floor attach encap: tg_floor_encap filter on tg-b ingress" tc_has_floor
-tg_gen --duration 1 >/dev/null
-sink=$(sink_read)
-log "floor encap: sink $sink"
-check "floor encap: encapsulated frames counted behind tg-c" json_eval "$sink" "d['packets'] > 0"
-check "floor encap: sink bytes = packets * $((FRAME_LEN + 50))" \
-  json_eval "$sink" "d['bytes'] == d['packets'] * $((FRAME_LEN + 50))"
+check_counted_encap "floor encap"
 # Without XDP on tg-d the redirected skbs reach its stack and the sniffer.
 tg_sink sink detach --dev tg-d --mode xdp --pin "$PIN"
-bg_start sniff-encap sink "$LAB_PY" "$SNIFF_ONE" "$LAB_DIR/sniff-encap.ready"
-wait_until 5 "sniffer ready" test -e "$LAB_DIR/sniff-encap.ready" || die "sniffer did not start"
-tg_gen --duration 0.2 >/dev/null
-bg_wait sniff-encap 15 || die "sniffer failed: $(cat "$LAB_DIR/sniff-encap.err")"
-frame=$(bg_out sniff-encap)
-log "floor encap: sniffed $frame"
-check "floor encap: outer headers, lengths and checksum right, frame intact" \
-  json_eval "$frame" "$ENCAP_OK"
+check_sniffed_encap encap "floor encap"
 tg_sink floor detach --dev tg-b --mode encap
 check "floor detach encap: no filter left on ingress" test -z "$(tc_filters)"
 tg_sink xdp-pass detach --dev tg-b
@@ -281,22 +296,10 @@ tg_sink sink attach --dev tg-d --pin "$PIN" --mode xdp
 tg_sink sink reset --pin "$PIN"
 tg_sink floor attach --dev tg-b --mode xdp-encap --out tg-c --outer "$OUTER_HEX"
 check "floor attach xdp-encap: tg_floor_xencap on tg-b" test "$(xdp_prog)" = tg_floor_xencap
-tg_gen --duration 1 >/dev/null
-sink=$(sink_read)
-log "floor xdp-encap: sink $sink"
-check "floor xdp-encap: encapsulated frames counted behind tg-c" json_eval "$sink" "d['packets'] > 0"
-check "floor xdp-encap: sink bytes = packets * $((FRAME_LEN + 50))" \
-  json_eval "$sink" "d['bytes'] == d['packets'] * $((FRAME_LEN + 50))"
+check_counted_encap "floor xdp-encap"
 tg_sink sink detach --dev tg-d --mode xdp --pin "$PIN"
 tg_sink xdp-pass attach --dev tg-d
-bg_start sniff-xencap sink "$LAB_PY" "$SNIFF_ONE" "$LAB_DIR/sniff-xencap.ready"
-wait_until 5 "sniffer ready" test -e "$LAB_DIR/sniff-xencap.ready" || die "sniffer did not start"
-tg_gen --duration 0.2 >/dev/null
-bg_wait sniff-xencap 15 || die "sniffer failed: $(cat "$LAB_DIR/sniff-xencap.err")"
-frame=$(bg_out sniff-xencap)
-log "floor xdp-encap: sniffed $frame"
-check "floor xdp-encap: outer headers, lengths and checksum right, frame intact" \
-  json_eval "$frame" "$ENCAP_OK"
+check_sniffed_encap xencap "floor xdp-encap"
 tg_sink floor detach --dev tg-b --mode xdp-encap
 check "floor detach xdp-encap: no XDP program left" test -z "$(xdp_prog)"
 tg_sink xdp-pass detach --dev tg-d
