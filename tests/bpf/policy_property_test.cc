@@ -16,8 +16,12 @@
 //    vm1 -> vm3's MAC (allowed: encapsulated, TC_ACT_REDIRECT) and ingress
 //    frames vm2 -> vm1 delivered locally (allowed: TC_ACT_REDIRECT); denied
 //    is TC_ACT_SHOT with exactly one drop counted, POLICY_EGRESS,
-//    POLICY_INGRESS or (non-first fragments) POLICY_FRAGMENT. The verdict
-//    must be reference_allows() of the packet as E sees it.
+//    POLICY_INGRESS or (non-first fragments) POLICY_FRAGMENT. Half the
+//    ingress cases arrive from the underlay instead: VXLAN from VTEP A
+//    (vm3's MAC, any inner source) to vm5, the lab's XDP-delivered port,
+//    which carries E's policies for the round, through vnet_xdp_underlay
+//    (allowed: XDP_REDIRECT; denied: XDP_DROP, counted the same). The
+//    verdict must be reference_allows() of the packet as E sees it.
 //  - stateful cases: after an allowed packet, its reply (the other way,
 //    ports swapped, echo reply for an echo request) passes whatever the
 //    rules say when the first packet opens a flow, and is classified like
@@ -59,6 +63,7 @@
 #include "compile/plan.h"
 #include "compile/reference.h"
 #include "datapath.h"
+#include "fixtures.h"
 #include "reconcile/reconcile.h"
 
 namespace vt {
@@ -206,6 +211,9 @@ struct Packet {
   std::uint16_t frag_offset = 0;  // != 0: a non-first fragment (8-byte units)
   bool more_fragments = false;    // with offset 0: a first fragment
   std::size_t option_words = 0;   // IPv4 options (NOPs), 32-bit words
+  // Ingress only: from VTEP A through vnet_xdp_underlay to vm5 (which has
+  // E's policies) rather than from vm2 through vnet_tc_endpoint to vm1.
+  bool underlay = false;
 
   bool non_first_fragment() const { return frag_offset != 0; }
 
@@ -232,6 +240,7 @@ struct Packet {
       r.icmp_code = 0;
     }
     r.more_fragments = false;
+    r.underlay = false;
     return r;
   }
 
@@ -269,16 +278,21 @@ struct Packet {
     if (option_words != 0) {
       os << " options " << option_words * 4 << "B";
     }
+    if (underlay) {
+      os << " (VXLAN from VTEP A to vm5, through XDP)";
+    }
     return os.str();
   }
 
   // The Ethernet frame: egress from vm1 (its MAC and IP: anti-spoofing
   // passes) to vm3's MAC (a remote endpoint: allowed means encapsulated);
-  // ingress from vm2 (allowed any source in the test) to vm1.
+  // ingress from vm2 (allowed any source in the test) to vm1, or from vm3's
+  // MAC behind VTEP A (allowed any source on blue) to vm5, in VXLAN.
   Bytes frame() const {
     const bool out = dir == Direction::kEgress;
-    const std::uint32_t src = out ? kIpVm1 : remote;
-    const std::uint32_t dst = out ? remote : kIpVm1;
+    const std::uint32_t local = underlay ? kIpVm5 : kIpVm1;
+    const std::uint32_t src = out ? local : remote;
+    const std::uint32_t dst = out ? remote : local;
     Bytes l4;
     switch (protocol) {
       case kTcp: {
@@ -321,6 +335,9 @@ struct Packet {
     h.frag = frag_offset != 0 ? static_cast<std::uint16_t>(frag_offset | (more_fragments ? kMF : 0))
                               : (more_fragments ? kMF : kDF);
     h.options.assign(option_words * 4, 1);  // NOP
+    if (underlay) {
+      return vxlan_frame(kVtepA, kVniBlue, cat({eth(kVm5Mac, kVm3Mac, kEthIp), ipv4(h, l4)}));
+    }
     return cat({eth(out ? kVm3Mac : kVm1Mac, out ? kVm1Mac : kVm2Mac, kEthIp), ipv4(h, l4)});
   }
 };
@@ -688,13 +705,19 @@ struct Verdict {
   std::string problem;  // non-empty: neither a clean pass nor a clean policy drop
 };
 
-// Runs `p` through vnet_tc_endpoint and reads what happened: a pass
-// (TC_ACT_REDIRECT, nothing counted) or a policy drop (TC_ACT_SHOT, exactly
-// the expected reason counted once). Anything else is a problem.
+// Runs `p` through vnet_tc_endpoint (or, from the underlay,
+// vnet_xdp_underlay) and reads what happened: a pass (TC_ACT_REDIRECT /
+// XDP_REDIRECT, nothing counted) or a policy drop (TC_ACT_SHOT / XDP_DROP,
+// exactly the expected reason counted once). Anything else is a problem.
 Verdict run(const Packet& p) {
+  const Prog prog = p.underlay ? Prog::kXdpUnderlay : Prog::kTcEndpoint;
+  const std::uint32_t redirect = p.underlay ? kXdpRedirect : kTcRedirect;
+  const std::uint32_t shot = p.underlay ? kXdpDrop : kTcShot;
   const auto before = drop_counters();
-  const RunResult r =
-      run_prog(Prog::kTcEndpoint, p.frame(), p.dir == Direction::kEgress ? "vm1-h" : "vm2-h");
+  const RunResult r = run_prog(prog, p.frame(),
+                               p.underlay                    ? "ul0"
+                               : p.dir == Direction::kEgress ? "vm1-h"
+                                                             : "vm2-h");
   const auto after = drop_counters();
   Verdict v;
   if (r.err != 0) {
@@ -710,14 +733,14 @@ Verdict run(const Packet& p) {
   const int policy_reason = p.non_first_fragment()        ? VNET_DROP_POLICY_FRAGMENT
                             : p.dir == Direction::kEgress ? VNET_DROP_POLICY_EGRESS
                                                           : VNET_DROP_POLICY_INGRESS;
-  if (r.verdict == kTcRedirect && moved.empty()) {
+  if (r.verdict == redirect && moved.empty()) {
     v.passed = true;
-  } else if (r.verdict == kTcShot && moved.size() == 1 && moved[0] == policy_reason &&
+  } else if (r.verdict == shot && moved.size() == 1 && moved[0] == policy_reason &&
              after[policy_reason] == before[policy_reason] + 1) {
     v.passed = false;
   } else {
     std::ostringstream os;
-    os << "verdict " << verdict_name(Prog::kTcEndpoint, r.verdict) << ", drops counted:";
+    os << "verdict " << verdict_name(prog, r.verdict) << ", drops counted:";
     for (int k : moved) {
       os << " " << drop_name(k) << "+" << (after[k] - before[k]);
     }
@@ -762,6 +785,7 @@ class PolicyProperty : public Datapath {};
 
 TEST_F(PolicyProperty, DatapathAgreesWithTheReference) {
   VT_NEED(Prog::kTcEndpoint);
+  VT_NEED(Prog::kXdpUnderlay);
   const std::uint32_t seed = env_u32("VNET_PROPERTY_SEED", kDefaultSeed);
   const int only_round = static_cast<int>(env_u32("VNET_PROPERTY_ROUND", 0xffffffffu));
   const auto t0 = std::chrono::steady_clock::now();
@@ -774,8 +798,19 @@ TEST_F(PolicyProperty, DatapathAgreesWithTheReference) {
     __u8 one = 1;
     ASSERT_EQ(bpf_map_update_elem(maps().port_src, &k, &one, BPF_ANY), 0) << std::strerror(errno);
   }
+  // VTEP A may send any inner source on blue: underlay ingress cases come
+  // from it (vm3's MAC, which lives behind it).
+  {
+    vnet_remote_src_key k{};
+    k.prefixlen = 64;  // vni and vtep, then a /0
+    k.vni = kVniBlue;
+    k.vtep_be = htonl(kVtepA);
+    __u8 one = 1;
+    ASSERT_EQ(bpf_map_update_elem(maps().remote_src, &k, &one, BPF_ANY), 0)
+        << std::strerror(errno);
+  }
 
-  int cases = 0, allowed = 0, denied = 0, fragments = 0;
+  int cases = 0, allowed = 0, denied = 0, fragments = 0, from_underlay = 0;
   int stateful = 0, tracked_replies = 0, classified_replies = 0;
   int mismatches = 0;
   std::size_t max_remotes = 0, max_rules = 0;
@@ -801,6 +836,7 @@ TEST_F(PolicyProperty, DatapathAgreesWithTheReference) {
     max_remotes = std::max(max_remotes, remotes);
     max_rules = std::max(max_rules, rules);
     set_port_policy("vm1-h", port->policy_in, port->policy_out);
+    set_port_policy("vm5-t", port->policy_in, port->policy_out);
 
     // A failure: counted, and the first few printed with what reproduces them.
     auto fail = [&](const Packet& p, const std::string& what, const std::string& detail) {
@@ -836,14 +872,16 @@ TEST_F(PolicyProperty, DatapathAgreesWithTheReference) {
       ++cases;
       (want ? allowed : denied) += 1;
       fragments += p.non_first_fragment() ? 1 : 0;
+      from_underlay += p.underlay ? 1 : 0;
       return check(p, want, what) && want;
     };
 
     // Half aimed at one of E's rules, half at everything the round knows.
     for (int i = 0; i < kClassifierCasesPerRound; ++i) {
-      classify(i % 2 ? gen.packet_near_rule()
-                     : gen.packet(i % 4 ? Direction::kIngress : Direction::kEgress),
-               "classifier case");
+      Packet p = i % 2 ? gen.packet_near_rule()
+                       : gen.packet(i % 4 ? Direction::kIngress : Direction::kEgress);
+      p.underlay = p.dir == Direction::kIngress && gen.chance(50);
+      classify(p, "classifier case");
     }
 
     // Stateful: a first packet the rules allow, then its reply.
@@ -882,10 +920,10 @@ TEST_F(PolicyProperty, DatapathAgreesWithTheReference) {
 
   std::printf(
       "[ property ] seed 0x%x: %d classifier cases (%d allowed, %d denied, %d non-first "
-      "fragments), %d replies after an allowed packet (%d tracked, %d classified); "
-      "largest policy set %zu remote + %zu rule entries; %.1f s\n",
-      seed, cases, allowed, denied, fragments, stateful, tracked_replies, classified_replies,
-      max_remotes, max_rules, secs);
+      "fragments, %d from the underlay through XDP), %d replies after an allowed packet (%d "
+      "tracked, %d classified); largest policy set %zu remote + %zu rule entries; %.1f s\n",
+      seed, cases, allowed, denied, fragments, from_underlay, stateful, tracked_replies,
+      classified_replies, max_remotes, max_rules, secs);
   EXPECT_EQ(mismatches, 0) << mismatches
                            << " case(s) disagree with the reference; the first:" << failures.str();
   // The generator's own quality, over a whole run (a replayed round is too
@@ -894,6 +932,7 @@ TEST_F(PolicyProperty, DatapathAgreesWithTheReference) {
     EXPECT_GE(cases, 5000);
     EXPECT_GE(allowed * 5, cases) << "fewer than a fifth of the cases allowed";
     EXPECT_GE(denied * 5, cases) << "fewer than a fifth of the cases denied";
+    EXPECT_GE(from_underlay * 8, cases) << "fewer than an eighth of the cases through XDP";
   }
 }
 
