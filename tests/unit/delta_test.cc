@@ -16,6 +16,7 @@
 #include <set>
 
 #include "compile/plan.h"
+#include "endpoint_edits.h"
 #include "store/codec.h"
 #include "store/file_store.h"
 
@@ -81,32 +82,8 @@ StateVersion version_of(const StoredState& s) {
 StoredState random_edit(std::mt19937& rng, const StoredState& base, int& next_name) {
   StoredState next = base;
   next.generation = base.generation + 1;
-  auto& eps = next.topology.endpoints;
-  const int edits = 1 + static_cast<int>(rng() % 4);
-  for (int i = 0; i < edits && !eps.empty(); ++i) {
-    const std::size_t at = rng() % eps.size();
-    switch (rng() % 6) {
-      case 0:
-        eps.erase(eps.begin() + static_cast<std::ptrdiff_t>(at));
-        break;
-      case 1:
-        eps[at].mac.bytes[0] ^= 0x10;
-        break;
-      case 2:
-        eps[at].host = "hv" + std::to_string(rng() % kHosts);
-        break;
-      case 3:
-        eps[at].network = "net" + std::to_string(rng() % kNetworks);
-        break;
-      case 4:
-        eps.push_back(make_endpoint(rng, next_name++));
-        break;
-      case 5:
-        eps[at].allowed_addresses.clear();
-        eps[at].ip.value ^= 0x100;
-        break;
-    }
-  }
+  testing::edit_endpoints(rng, next.topology.endpoints, next_name,
+                          {.hosts = kHosts, .networks = kNetworks, .make = make_endpoint});
   if (rng() % 8 == 0) {
     next.topology.networks[rng() % kNetworks].vni += 1000;
   }

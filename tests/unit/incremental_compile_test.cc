@@ -11,6 +11,7 @@
 #include <random>
 #include <set>
 
+#include "endpoint_edits.h"
 #include "reconcile/reconcile.h"
 #include "store/codec.h"
 #include "store/delta.h"
@@ -136,38 +137,15 @@ StoredState random_edit(std::mt19937& rng, const StoredState& base, int& next_na
                         bool groups = false) {
   StoredState next = base;
   next.generation = base.generation + 1;
-  auto& eps = next.topology.endpoints;
-  const int edits = 1 + static_cast<int>(rng() % 4);
-  for (int i = 0; i < edits && !eps.empty(); ++i) {
-    const std::size_t at = rng() % eps.size();
-    switch (rng() % (groups ? 8 : 7)) {
-      case 0:
-        eps.erase(eps.begin() + static_cast<std::ptrdiff_t>(at));
-        break;
-      case 1:
-        eps[at].mac.bytes[0] ^= 0x10;
-        break;
-      case 2:
-        eps[at].host = "hv" + std::to_string(rng() % kHosts);
-        break;
-      case 3:
-        eps[at].network = "net" + std::to_string(rng() % kNetworks);
-        break;
-      case 4:
-        eps.push_back(make_endpoint(rng, next_name++, groups));
-        break;
-      case 5:
-        eps[at].allowed_addresses.clear();
-        eps[at].ip.value ^= 0x100;
-        break;
-      case 6:
-        eps[at].interface += "x";
-        break;
-      case 7:
-        eps[at].security_groups = random_groups(rng);
-        break;
-    }
+  testing::EndpointEditSpace space{
+      .hosts = kHosts,
+      .networks = kNetworks,
+      .make = [groups](std::mt19937& r, int n) { return make_endpoint(r, n, groups); },
+      .rename_interfaces = true};
+  if (groups) {
+    space.groups = random_groups;
   }
+  testing::edit_endpoints(rng, next.topology.endpoints, next_name, space);
   if (rng() % 10 == 0) {
     next.topology.routers[0].routes[rng() % 3].next_hop = ip_in(0, 2 + rng() % 40);
   }
