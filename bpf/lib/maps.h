@@ -155,4 +155,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vnet_conntrack SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vnet_ct_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vnet_ct_stats SEC(".maps");
+
 #endif /* VNET_LIB_MAPS_H */

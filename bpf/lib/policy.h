@@ -364,7 +364,13 @@ classify:
 	fresh.pad = 0;
 	/* Cannot fail but for memory; the flow then stays untracked (replies
 	 * are classified on their own), never unchecked. */
-	bpf_map_update_elem(&vnet_conntrack, &f->key, &fresh, BPF_ANY);
+	if (!bpf_map_update_elem(&vnet_conntrack, &f->key, &fresh, BPF_ANY)) {
+		__u32 zero = 0;
+		struct vnet_ct_stats *st = bpf_map_lookup_elem(&vnet_ct_stats, &zero);
+
+		if (st)
+			st->created++;
+	}
 	return 0;
 
 deny:

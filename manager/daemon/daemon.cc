@@ -324,7 +324,11 @@ void Daemon::sweep_conntrack() {
                                           plan_ ? &local : nullptr);
   if (!counts) {
     log_warn("conntrack sweep: " + counts.status().message());
-  } else if (counts->removed != 0) {
+    return;
+  }
+  ct_live_ = counts->live;
+  ct_swept_ += counts->removed;
+  if (counts->removed != 0) {
     log_debug("conntrack sweep: " + std::to_string(counts->removed) + " removed, " +
               std::to_string(counts->live) + " live");
   }
@@ -909,7 +913,11 @@ std::string Daemon::handle_stats(const ControlRequest& req) {
   if (!req.argument.empty() && rows.empty()) {
     return control_error("endpoint " + req.argument + " is not on host " + opts_.host);
   }
-  auto doc = stats_document(opts_.host, status_.applied_generation, stats->drops, rows);
+  const ConntrackStatsRow conntrack{.capacity = opts_.conntrack_size,
+                                    .created = stats->ct_created,
+                                    .live = ct_live_,
+                                    .swept = ct_swept_};
+  auto doc = stats_document(opts_.host, status_.applied_generation, stats->drops, conntrack, rows);
   return control_ok(render_stats(doc, *format));
 }
 

@@ -164,6 +164,10 @@ class Daemon {
   std::minstd_rand resync_jitter_{std::random_device{}()};
   std::chrono::steady_clock::time_point next_neighbours_;
   std::chrono::steady_clock::time_point next_ct_sweep_;
+  // What the conntrack sweeps found: live entries at the last one, entries
+  // removed by all of them (`vnetctl stats`).
+  std::optional<std::size_t> ct_live_;
+  std::uint64_t ct_swept_ = 0;
 
   // Reported state.
   store::HostStatus status_;

@@ -31,7 +31,7 @@ std::string drops_text(const output::Value* drops) {
 }
 
 std::string scalar(const output::Value* v) {
-  if (v == nullptr) {
+  if (v == nullptr || v->kind() == output::Value::Kind::kNull) {
     return "-";
   }
   if (v->kind() == output::Value::Kind::kInt) {
@@ -44,12 +44,21 @@ std::string scalar(const output::Value* v) {
 
 output::Value stats_document(const std::string& host, std::uint64_t generation,
                              const std::array<std::uint64_t, VNET_DROP_MAX>& drops,
+                             const ConntrackStatsRow& conntrack,
                              const std::vector<EndpointStatsRow>& endpoints) {
   using output::Value;
   Value doc = Value::map();
   doc.set("host", Value::string(host));
   doc.set("generation", Value::integer(static_cast<std::int64_t>(generation)));
   doc.set("drops", drops_value(drops));
+  Value ct = Value::map();
+  ct.set("capacity", Value::integer(conntrack.capacity));
+  ct.set("created", Value::integer(static_cast<std::int64_t>(conntrack.created)));
+  ct.set("live_at_last_sweep", conntrack.live ? Value::integer(static_cast<std::int64_t>(
+                                                    *conntrack.live))
+                                              : Value());
+  ct.set("removed_by_sweeps", Value::integer(static_cast<std::int64_t>(conntrack.swept)));
+  doc.set("conntrack", std::move(ct));
   Value list = Value::list();
   for (const auto& ep : endpoints) {
     Value row = Value::map();
@@ -84,6 +93,11 @@ std::string render_stats(const output::Value& doc, output::Format format) {
   std::string out = "host: " + scalar(doc.get("host")) +
                     "   generation: " + scalar(doc.get("generation")) + "\n";
   out += "drops: " + drops_text(doc.get("drops")) + "\n";
+  if (const output::Value* ct = doc.get("conntrack"); ct != nullptr) {
+    out += "conntrack: " + scalar(ct->get("created")) + " flows created; at the last sweep " +
+           scalar(ct->get("live_at_last_sweep")) + " live of " + scalar(ct->get("capacity")) +
+           ", " + scalar(ct->get("removed_by_sweeps")) + " removed by sweeps\n";
+  }
   const output::Value* endpoints = doc.get("endpoints");
   if (endpoints == nullptr || endpoints->items().empty()) {
     out += "\nno local endpoints\n";

@@ -94,6 +94,7 @@ constexpr MapLayout kMapLayouts[] = {
     {VNET_MAP_POLICY_REMOTE, sizeof(vnet_policy_remote_key), sizeof(vnet_policy_remote)},
     {VNET_MAP_POLICY_RULES, sizeof(vnet_policy_rule_key), sizeof(vnet_policy_rule)},
     {VNET_MAP_CONNTRACK, sizeof(vnet_ct_key), sizeof(vnet_ct_entry)},
+    {VNET_MAP_CT_STATS, sizeof(std::uint32_t), sizeof(vnet_ct_stats)},
 };
 
 // A conntrack table pinned with another size than --conntrack-size is
@@ -496,6 +497,15 @@ Result<Stats> Datapath::read_stats() {
     std::uint32_t id = 0;
     std::memcpy(&id, key.data(), sizeof(id));
     stats.endpoints[id] = sum_endpoint_counters(value.data(), eps->possible_cpus(), eps->cpu_stride());
+  }
+  PinnedMap* ct = map(VNET_MAP_CT_STATS);
+  auto c = ct->lookup(reconcile::Bytes(sizeof(std::uint32_t), 0));
+  if (!c) {
+    return c.status();
+  }
+  if (c->has_value()) {
+    static_assert(sizeof(vnet_ct_stats) == sizeof(std::uint64_t));
+    sum_per_cpu_u64((*c)->data(), ct->possible_cpus(), ct->cpu_stride(), 1, &stats.ct_created);
   }
   return stats;
 }

@@ -62,6 +62,7 @@ struct EndpointCounters {
 struct Stats {
   std::array<std::uint64_t, VNET_DROP_MAX> drops{};  // summed over CPUs
   std::map<std::uint32_t, EndpointCounters> endpoints;  // by endpoint id
+  std::uint64_t ct_created = 0;  // vnet_ct_stats: flows inserted into conntrack
 };
 
 // Sums one vnet_ep_stats per-CPU block.

@@ -283,6 +283,23 @@ std::map<Bytes, vnet_ct_entry> conntrack() {
   return out;
 }
 
+std::uint64_t conntrack_created() {
+  const std::size_t stride = percpu_stride(sizeof(vnet_ct_stats));
+  std::vector<std::uint8_t> block(stride * static_cast<std::size_t>(ncpus()));
+  const __u32 zero = 0;
+  if (bpf_map_lookup_elem(g_maps.ct_stats, &zero, block.data()) != 0) {
+    ADD_FAILURE() << "lookup vnet_ct_stats: " << std::strerror(errno);
+    return 0;
+  }
+  std::uint64_t sum = 0;
+  for (std::size_t off = 0; off < block.size(); off += stride) {
+    vnet_ct_stats s{};
+    std::memcpy(&s, block.data() + off, sizeof s);
+    sum += s.created;
+  }
+  return sum;
+}
+
 namespace {
 
 void put_neigh(std::uint32_t vni, std::uint32_t ip, const Mac& mac) {
@@ -478,6 +495,7 @@ bool programs_load(std::string* err) {
   g_maps.pol_remote = map_fd(VNET_MAP_POLICY_REMOTE);
   g_maps.pol_rules = map_fd(VNET_MAP_POLICY_RULES);
   g_maps.conntrack = map_fd(VNET_MAP_CONNTRACK);
+  g_maps.ct_stats = map_fd(VNET_MAP_CT_STATS);
   bool any = false;
   for (auto& p : g_prog) {
     any |= p.fd >= 0;
@@ -486,7 +504,7 @@ bool programs_load(std::string* err) {
     const MapFds& m = g_maps;
     for (int fd : {m.ports, m.port_src, m.fdb, m.neigh, m.remote_host, m.remote_src, m.vteps,
                    m.networks, m.ep_stats, m.drops, m.rtr_ifaces, m.routes, m.icmp_rate, m.pol_remote, m.pol_rules,
-                   m.conntrack}) {
+                   m.conntrack, m.ct_stats}) {
       if (fd < 0) {
         *err = "a vnet map is not pinned by name under " + lab_bpffs();
         for (auto& p : g_prog) {
@@ -532,7 +550,8 @@ void programs_unload() {
   for (int* fd : {&g_maps.ports, &g_maps.port_src, &g_maps.fdb, &g_maps.neigh,
                   &g_maps.remote_host, &g_maps.remote_src, &g_maps.vteps, &g_maps.networks,
                   &g_maps.ep_stats, &g_maps.drops, &g_maps.rtr_ifaces, &g_maps.routes,
-                  &g_maps.icmp_rate, &g_maps.pol_remote, &g_maps.pol_rules, &g_maps.conntrack}) {
+                  &g_maps.icmp_rate, &g_maps.pol_remote, &g_maps.pol_rules, &g_maps.conntrack,
+                  &g_maps.ct_stats}) {
     if (*fd >= 0) {
       close(*fd);
       *fd = -1;

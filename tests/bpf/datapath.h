@@ -42,7 +42,7 @@ struct MapFds {
   int ports = -1, port_src = -1, fdb = -1, neigh = -1, remote_host = -1, remote_src = -1, vteps = -1,
       networks = -1,
       ep_stats = -1, drops = -1, rtr_ifaces = -1, routes = -1, icmp_rate = -1, pol_remote = -1,
-      pol_rules = -1, conntrack = -1;
+      pol_rules = -1, conntrack = -1, ct_stats = -1;
 };
 const MapFds& maps();
 
@@ -57,6 +57,8 @@ void set_port_policy(const char* ifname, std::uint32_t policy_in, std::uint32_t 
 void set_port_endpoint(const char* ifname, std::uint32_t endpoint_id);
 // vnet_conntrack's entries by key bytes.
 std::map<Bytes, vnet_ct_entry> conntrack();
+// vnet_ct_stats' `created`, summed over CPUs.
+std::uint64_t conntrack_created();
 
 // Empties every map, then writes the lab topology.
 void reset_maps();

@@ -189,7 +189,9 @@ class Policy : public Datapath {
 
 TEST_F(Policy, EgressAllowedOpensAFlow) {
   VT_NEED(Prog::kTcEndpoint);
+  const std::uint64_t created = conntrack_created();
   open_web_flow();
+  EXPECT_EQ(conntrack_created(), created + 1);  // vnetctl stats' "flows created"
   const auto ct = conntrack();
   ASSERT_EQ(ct.size(), 1u);
   ASSERT_EQ(ct.count(vm1_web_flow()), 1u);
@@ -202,8 +204,10 @@ TEST_F(Policy, EgressAllowedOpensAFlow) {
 
 TEST_F(Policy, EgressDeniedByPortOpensNothing) {
   VT_NEED(Prog::kTcEndpoint);
+  const std::uint64_t created = conntrack_created();
   from_vm1(vm1_to_vm3_tcp(81, kSyn), shot(VNET_DROP_POLICY_EGRESS, kEpVm1));
   EXPECT_TRUE(conntrack().empty());
+  EXPECT_EQ(conntrack_created(), created);
 }
 
 TEST_F(Policy, EgressRemoteClassByLongestPrefix) {
@@ -240,9 +244,11 @@ TEST_F(Policy, ReplyPassesUnrelatedInboundDropped) {
   // Unrelated first: no flow yet, and vm1's ingress allows no tcp from 80.
   to_vm1_from_a(vm3_to_vm1_tcp(80, kSyn | kAck), shot(VNET_DROP_POLICY_INGRESS, kEpVm1));
   open_web_flow();
+  const std::uint64_t created = conntrack_created();
   const Bytes synack = vm3_to_vm1_tcp(80, kSyn | kAck);
   to_vm1_from_a(synack, delivered(synack, kEpVm1));
   EXPECT_EQ(conntrack().at(vm1_web_flow()).flags, VNET_CT_F_REPLIED);
+  EXPECT_EQ(conntrack_created(), created);  // a reply creates nothing
   // Another port of the same peer is another flow.
   to_vm1_from_a(vm3_to_vm1_tcp(80, kAck, kEphemeral + 1), shot(VNET_DROP_POLICY_INGRESS, kEpVm1));
 }

@@ -179,6 +179,12 @@ policy_drops() {  # HOST ENDPOINT REASON
 LOCKED_DROPS=$(policy_drops hv1 locked policy_ingress)
 log "locked: policy_ingress drops $LOCKED_DROPS"
 check "refused packets are counted policy_ingress on locked" test "${LOCKED_DROPS:-0}" -gt 0
+# The allowed connections above opened conntrack flows on hv1 (locked's,
+# client's): vnetctl stats counts them, against --conntrack-size.
+CT_STATS=$(lab_stats hv1)
+log "hv1 conntrack: $(json_get "$CT_STATS" conntrack)"
+check "stats: hv1 counts the conntrack flows it created" \
+  json_eval "$CT_STATS" "d['conntrack']['created'] > 0 and d['conntrack']['capacity'] == 262144"
 
 # --- remote_group membership: client joins internal, then leaves
 apply_with_policies "$LAB_DIR/topo-member.yaml"

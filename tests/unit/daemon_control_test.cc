@@ -88,7 +88,8 @@ output::Value sample_document() {
   vm1.counters.tx_bytes = 980;
   vm1.counters.drops[VNET_DROP_SPOOF_MAC] = 1;
   EndpointStatsRow vm2{"vm2", 4, "vm2-h", {}};
-  return stats_document("hv1", 5, drops, {vm1, vm2});
+  const ConntrackStatsRow ct{.capacity = 1024, .created = 12, .live = 3, .swept = 9};
+  return stats_document("hv1", 5, drops, ct, {vm1, vm2});
 }
 
 TEST(StatsDocument, ListsOnlyNonZeroDrops) {
@@ -109,16 +110,37 @@ TEST(StatsDocument, ListsOnlyNonZeroDrops) {
 
 TEST(StatsDocument, Table) {
   std::string t = render_stats(sample_document(), output::Format::kTable);
-  EXPECT_EQ(t.rfind("host: hv1   generation: 5\ndrops: no_port=7,spoof_mac=1\n\n", 0), 0u) << t;
+  EXPECT_EQ(t.rfind("host: hv1   generation: 5\ndrops: no_port=7,spoof_mac=1\n"
+                    "conntrack: 12 flows created; at the last sweep 3 live of 1024, 9 removed "
+                    "by sweeps\n\n",
+                    0),
+            0u)
+      << t;
   EXPECT_NE(t.find("NAME"), std::string::npos);
   EXPECT_NE(t.find("spoof_mac=1"), std::string::npos);
   EXPECT_NE(t.find("vm2-h"), std::string::npos);
   EXPECT_EQ(t.back(), '\n');
 }
 
+// Before vnetd's first sweep nothing has counted the table: shown as
+// unknown, not as empty.
+TEST(StatsDocument, ConntrackBeforeTheFirstSweep) {
+  const ConntrackStatsRow ct{.capacity = 262144, .created = 0};
+  auto doc = stats_document("hv1", 1, {}, ct, {});
+  ASSERT_NE(doc.get("conntrack"), nullptr);
+  EXPECT_EQ(doc.get("conntrack")->get("live_at_last_sweep")->kind(), output::Value::Kind::kNull);
+  std::string t = render_stats(doc, output::Format::kTable);
+  EXPECT_NE(t.find("conntrack: 0 flows created; at the last sweep - live of 262144, 0 removed by "
+                   "sweeps\n"),
+            std::string::npos)
+      << t;
+}
+
 TEST(StatsDocument, JsonAndYaml) {
   std::string j = render_stats(sample_document(), output::Format::kJson);
   EXPECT_NE(j.find("\"no_port\": 7"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"created\": 12"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"live_at_last_sweep\": 3"), std::string::npos) << j;
   EXPECT_EQ(j.back(), '\n');
   std::string y = render_stats(sample_document(), output::Format::kYaml);
   EXPECT_NE(y.find("host: hv1"), std::string::npos) << y;

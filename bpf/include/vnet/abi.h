@@ -17,7 +17,8 @@
 #include <linux/types.h>
 #endif
 
-/* 8: remote host sources in their own hash (vnet_remote_host);
+/* 8: remote host sources in their own hash (vnet_remote_host), conntrack
+ *    counters (vnet_ct_stats);
  * 7: security groups (policy maps, conntrack, port and fdb policy ids);
  * 6: per-port ICMP buckets; 5: router maps and drop reasons; 4: NOT_OUR_VTEP;
  * 3: preallocated hash maps */
@@ -66,6 +67,7 @@
 #define VNET_MAP_POLICY_REMOTE "vnet_pol_remote"
 #define VNET_MAP_POLICY_RULES "vnet_pol_rules"
 #define VNET_MAP_CONNTRACK "vnet_conntrack"
+#define VNET_MAP_CT_STATS "vnet_ct_stats"
 
 /*
  * ports: ifindex of a local endpoint's host-side interface -> the endpoint.
@@ -298,6 +300,17 @@ struct vnet_ct_entry {
 };
 
 /*
+ * ct_stats (per-CPU array, one slot): what the conntrack table cannot say
+ * of itself. `created` counts the flows the classifier allowed and inserted;
+ * an insert into a full table evicts the least recently used entry, so
+ * created minus the entries present bounds the flows evicted, expired or
+ * closed since the table was made.
+ */
+struct vnet_ct_stats {
+	__u64 created;
+};
+
+/*
  * Idle timeouts, in seconds: an entry idle longer is gone, on lookup
  * (datapath) and by vnetd's sweep. TCP after a FIN each way, and anything
  * that was never answered, expire sooner. RST removes the entry.
@@ -409,6 +422,7 @@ static_assert(sizeof(struct vnet_policy_remote_key) == 12);
 static_assert(sizeof(struct vnet_policy_rule_key) == 16);
 static_assert(sizeof(struct vnet_ct_key) == 24);
 static_assert(sizeof(struct vnet_ct_entry) == 16);
+static_assert(sizeof(struct vnet_ct_stats) == 8);
 static_assert(sizeof(struct vnet_network) == 8 + 4 * (VNET_MAX_FLOOD_VTEPS + VNET_MAX_FLOOD_PORTS));
 #endif
 
