@@ -506,7 +506,7 @@ class Validator {
     const std::size_t nets = topo_.networks.size();
     std::vector<std::size_t> local(hosts, 0);
     std::vector<std::size_t> net_entries(nets, 0);  // fdb/neigh entries of a network
-    std::vector<std::size_t> net_sources(nets, 0);  // port_src/remote_src prefixes
+    std::vector<std::size_t> net_sources(nets, 0);  // port_src/remote_host/remote_src entries
     std::unordered_map<NetKey, std::size_t, NetKeyHash> per_host_net;  // (net, host) -> count
     std::vector<std::vector<std::size_t>> hosts_of(nets);
     std::vector<std::vector<std::size_t>> nets_of(hosts);

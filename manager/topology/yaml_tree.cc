@@ -211,7 +211,11 @@ bool parse_libyaml(const std::string& text, Stream& stream) {
       case YAML_DOCUMENT_START_EVENT:
         doc.emplace();
         builder.emplace(*doc);
-        builder->reserve_for(text.size() - std::min(text.size(), ev.start_mark.index));
+        // The first document only (a topology is one): every document
+        // kept would otherwise hold room for the whole rest of the file.
+        if (stream.documents.empty()) {
+          builder->reserve_for(text.size() - std::min(text.size(), ev.start_mark.index));
+        }
         anchors.clear();
         break;
       case YAML_DOCUMENT_END_EVENT:

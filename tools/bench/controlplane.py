@@ -87,7 +87,10 @@ def sh(cmd, check=True, timeout=120):
 
 
 def find_bin(explicit=None):
-    cands = [explicit, os.environ.get("VNET_BIN"), os.path.join(SOURCE_DIR, "build", "bin")]
+    """--bin when given (or nothing: never another build's binaries), else
+    VNET_BIN, else build/bin."""
+    cands = [explicit] if explicit else [os.environ.get("VNET_BIN"),
+                                         os.path.join(SOURCE_DIR, "build", "bin")]
     for d in cands:
         if d and all(os.access(os.path.join(d, b), os.X_OK) for b in ("vnetd", "vnetctl")):
             return d

@@ -39,7 +39,7 @@
 /* Set by the CLI before load. */
 const volatile __u32 out_ifindex;
 /*
- * tg_floor_encap's outer headers in wire order, with IPv4 total length and
+ * The encapsulators' outer headers in wire order, with IPv4 total length and
  * UDP length 0 and the IPv4 checksum computed that way, so adding the
  * packet's total length to it is the whole checksum update. 16-bit words:
  * the packet's headers are only 2-byte aligned.

@@ -134,8 +134,8 @@ struct vnet_neigh_entry {
  * source passes when either holds it.
  *
  * remote_host (hash, preallocated): host addresses, exactly (vni, vtep,
- * ip). Nearly every source is one: each remote endpoint's address, once per
- * VNI it may be routed into. A preallocated hash costs no allocation per
+ * ip). Nearly every source is one: each remote endpoint's address, under
+ * its own network's VNI. A preallocated hash costs no allocation per
  * insert (an LPM trie node does, which made these inserts a fifth of a
  * host's cold apply at 100k endpoints) and one hash lookup on receive.
  */
