@@ -117,16 +117,16 @@ def sg(doc):
     """Security groups: cost and rate against the rule count (sg_scaling)."""
     out = []
     for s in doc.get("sg_scaling") or []:
-        out += ["| rules | vnet | native | vnet/native | vnet_tc_endpoint ns/run (median; rounds) | NAPI ns/pkt vnet | NAPI ns/pkt native | native new connections |",
+        out += ["| rules | vnet | native | vnet/native | vnet_tc_endpoint ns/run (median; rounds) | NAPI ns/pkt vnet | NAPI ns/pkt native | new connections vnet / native |",
                 "| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]
         for r in s["by_rules"]:
             rounds_ = ", ".join(str(x) for x in r.get("vnet_tc_endpoint_ns_rounds", []))
-            share = r.get("native_new_share")
-            out.append("| %d | %s Mpps | %s Mpps | **%.2fx** | %s; %s | %s | %s | %s |" % (
+            pct = lambda v: "%.1f%%" % (100 * v) if v is not None else "-"  # noqa: E731
+            out.append("| %d | %s Mpps | %s Mpps | **%.2fx** | %s; %s | %s | %s | %s / %s |" % (
                 r["rules"], mpps(r["vnet_pps"]), mpps(r["native_pps"]), r["ratio"] or 0,
                 r.get("vnet_tc_endpoint_ns"), rounds_, r.get("vnet_napi_ns_per_pkt"),
-                r.get("native_napi_ns_per_pkt"),
-                "%.1f%%" % (100 * share) if share is not None else "-"))
+                r.get("native_napi_ns_per_pkt"), pct(r.get("vnet_new_share")),
+                pct(r.get("native_new_share"))))
         out.append("")
         for k, v in s.items():
             if "_ratio_" in k:
