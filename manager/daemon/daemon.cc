@@ -588,8 +588,9 @@ void Daemon::apply_plan(bool full, bool links) {
     if (datapath_) {
       // This host's share of the topology is now empty: unprogram it.
       // Endpoint interfaces keep their filter and drop (NO_PORT).
-      auto desired = reconcile::bind_plan(compile::HostPlan{}, links_->resolver());
-      auto counts = reconcile::reconcile(desired, datapath_->lookup(), &map_shadow_);
+      auto counts = reconcile::reconcile(
+          reconcile::bind_plan(compile::HostPlan{}, links_->resolver()), datapath_->lookup(),
+          &map_shadow_);
       if (!counts) {
         errors.push_back("maps: " + counts.status().message());
       } else if (counts->deleted != 0) {
