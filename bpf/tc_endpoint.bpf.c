@@ -15,6 +15,7 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/ip.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -162,8 +163,15 @@ static __always_inline int endpoint_deliver_local(struct __sk_buff *skb,
 	}
 	stats_tx(tx->ep_id, tx->len);
 	stats_rx(dst->endpoint_id, tx->len);
-	if (tx->ipv4 && (dst->port_flags & VNET_PORT_F_PEER))
+	if (tx->ipv4 && (dst->port_flags & VNET_PORT_F_PEER)) {
+		/*
+		 * The sender's veth classified the frame against its own MAC
+		 * (PACKET_OTHERHOST); kernels before 6.15 do not scrub it on
+		 * bpf_redirect_peer and the receiving stack would drop it.
+		 */
+		bpf_skb_change_type(skb, PACKET_HOST);
 		return bpf_redirect_peer(dst->ifindex, 0);
+	}
 	return bpf_redirect(dst->ifindex, 0);
 }
 

@@ -141,7 +141,9 @@ static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 	mac_copy(rx->dst_key.mac, ieth->h_source);
 	src = bpf_map_lookup_elem(&vnet_fdb, &rx->dst_key);
 	if (src) {
-		src_ok = src->vtep_be == rx->vtep_be;
+		/* A local MAC (vtep_be 0) is never behind a VTEP, also not
+		 * behind a forged outer source of 0.0.0.0. */
+		src_ok = src->vtep_be && src->vtep_be == rx->vtep_be;
 	} else {
 		/*
 		 * Routed frames carry the router interface's MAC as source, from

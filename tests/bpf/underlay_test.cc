@@ -277,6 +277,17 @@ std::vector<UCase> underlay_cases() {
   c.push_back(drop("UnknownVni", vxlan_frame(kVtepA, kVniUnknown, to_vm1), VNET_DROP_UNKNOWN_VNI));
   c.push_back(drop("UnknownVtepAndVni", vxlan_frame(kVtepUnknown, kVniUnknown, to_vm1),
                    VNET_DROP_UNKNOWN_VTEP));
+  {
+    // A forged outer source 0.0.0.0 matches no VTEP, not even the "VTEP" of
+    // a local MAC's fdb entry (vtep_be 0): an ARP probe (sender IP 0, so no
+    // inner address check) claiming vm2's MAC, to vm5 (XDP delivery).
+    Bytes probe = arp_frame(kVm5Mac, kVm2Mac, 1, kVm2Mac, 0, kVm5Mac, kIpVm5);
+    c.push_back(drop("OuterSourceZeroLocalMacArpProbe", vxlan_frame(0, kVniBlue, probe),
+                     VNET_DROP_UNKNOWN_VTEP));
+    c.push_back(drop("OuterSourceZeroLocalMacIpv4",
+                     vxlan_frame(0, kVniBlue, udp4(kVm5Mac, kVm2Mac, kIpVm2, kIpVm5)),
+                     VNET_DROP_UNKNOWN_VTEP));
+  }
 
   // ---- inner source ------------------------------------------------------------------
   c.push_back(drop("ForeignSourceMacOfOtherVtep",
