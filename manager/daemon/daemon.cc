@@ -283,6 +283,10 @@ void Daemon::on_timer() {
     full_pending_ = true;
   }
   if (now >= next_audit_) {
+    // Re-armed here, not only where the audit is consumed: a host whose
+    // pass ends early (absent from the topology, no datapath) would
+    // otherwise ask for a full resync on every tick.
+    next_audit_ = now + jittered(kMapAuditInterval);
     full_pending_ = true;
     audit_pending_ = true;
   }
@@ -388,6 +392,11 @@ bool Daemon::interesting(const std::set<std::string>& names) const {
 
 void Daemon::sync(bool full, bool links) {
   bool unaffected = false;
+  // A store that could not be read is read again at each full resync, not
+  // only at the next commit: the failure may have been transient.
+  if (full && plan_error_.rfind("store: ", 0) == 0) {
+    store_dirty_ = true;
+  }
   if (store_dirty_) {
     unaffected = load_desired();
   }

@@ -63,16 +63,26 @@ Result<LinkCache> LinkCache::open() {
 
 Result<std::set<std::string>> LinkCache::refresh() {
   std::map<std::uint32_t, LinkInfo> fresh;
-  char buf[kRequestBufferSize];
-  nlmsghdr* nlh = build_link_dump(buf, requests_.next_seq());
-  Status s = requests_.request(nlh, [&](const nlmsghdr* msg) {
-    auto link = parse_link(msg);
-    if (!link) {
-      return link.status();
+  Status s;
+  // A dump interrupted by a concurrent change may have skipped live links:
+  // replace() would then drop them. Ask again; give up (keeping the table)
+  // after a few tries, and the next resync asks again.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    fresh.clear();
+    char buf[kRequestBufferSize];
+    nlmsghdr* nlh = build_link_dump(buf, requests_.next_seq());
+    s = requests_.request(nlh, [&](const nlmsghdr* msg) {
+      auto link = parse_link(msg);
+      if (!link) {
+        return link.status();
+      }
+      fresh[link->ifindex] = std::move(*link);
+      return Status::ok();
+    });
+    if (s.err() != EAGAIN) {
+      break;
     }
-    fresh[link->ifindex] = std::move(*link);
-    return Status::ok();
-  });
+  }
   if (!s) {
     return s.with_context("dump links");
   }
@@ -168,7 +178,10 @@ Result<std::set<std::string>> LinkCache::process_events() {
   }
   if (!s) {
     if (s.err() == ENOBUFS) {
-      // Notifications were lost: the dump is the truth.
+      // Notifications were lost: the dump is the truth, and what is still
+      // queued is older than the ones lost.
+      events_.discard();
+      peer_events_.discard();
       auto r = refresh();
       if (!r) {
         return r.status();

@@ -47,7 +47,9 @@ Result<NeighbourPass> NeighbourKeeper::keep(const std::vector<Ipv4>& vteps) {
     }
     return Status::ok();
   });
-  if (!s) {
+  // An interrupted dump (EAGAIN) may lack entries: those VTEPs are only
+  // resolved again below, which is harmless, so it is used as it is.
+  if (!s && s.err() != EAGAIN) {
     return s.with_context("dump neighbours");
   }
 

@@ -25,10 +25,16 @@ struct ReplyState {
   Status first_error;  // first error returned by fn
   int kernel_errno = 0;
   std::string kernel_message;  // NLMSGERR_ATTR_MSG, if any
+  // A dump that changed while it was read (NLM_F_DUMP_INTR): it may have
+  // skipped or repeated objects, so it is not the truth.
+  bool dump_interrupted = false;
 };
 
 int data_cb(const nlmsghdr* nlh, void* data) {
   auto* st = static_cast<ReplyState*>(data);
+  if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) {
+    st->dump_interrupted = true;
+  }
   if (st->fn != nullptr && *st->fn) {
     Status s = (*st->fn)(nlh);
     if (!s && st->first_error.is_ok()) {
@@ -73,7 +79,22 @@ int error_cb(const nlmsghdr* nlh, void* data) {
   return MNL_CB_ERROR;
 }
 
-int done_cb(const nlmsghdr*, void*) { return MNL_CB_STOP; }
+// NLMSG_DONE ends a dump; it carries the dump's own error, if any.
+int done_cb(const nlmsghdr* nlh, void* data) {
+  auto* st = static_cast<ReplyState*>(data);
+  if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) {
+    st->dump_interrupted = true;
+  }
+  if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
+    int err = 0;
+    std::memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
+    if (err < 0) {
+      st->kernel_errno = -err;
+      return MNL_CB_ERROR;
+    }
+  }
+  return MNL_CB_STOP;
+}
 
 }  // namespace
 
@@ -161,7 +182,20 @@ Status Socket::request(nlmsghdr* nlh, const MessageFn& fn) {
       return Status::os_error(msg, e);
     }
     if (ret == MNL_CB_STOP) {
+      if (st.dump_interrupted) {
+        return Status::error("netlink dump interrupted by a concurrent change", EAGAIN);
+      }
       return st.first_error;
+    }
+  }
+}
+
+void Socket::discard() {
+  // Bounded: under endless churn, stop after a full buffer's worth and more.
+  for (int i = 0; i < 65536; ++i) {
+    ssize_t n = ::recv(fd(), buf_.data(), buf_.size(), MSG_DONTWAIT);
+    if (n < 0 && errno != EINTR && errno != ENOBUFS) {
+      return;  // EAGAIN: empty (or a real error, which the next read reports)
     }
   }
 }

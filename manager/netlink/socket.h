@@ -52,12 +52,18 @@ class Socket {
 
   // Sends `nlh` (its nlmsg_seq must come from next_seq(); NLM_F_ACK is
   // added) and runs `fn` on each reply message. An error from `fn` is
-  // returned after the rest of the reply has been read.
+  // returned after the rest of the reply has been read. A dump the kernel
+  // marks interrupted (NLM_F_DUMP_INTR: it changed while being read, so it
+  // may miss objects) fails with EAGAIN after it is read: ask again.
   Status request(nlmsghdr* nlh, const MessageFn& fn);
 
   // Non-blocking read of everything queued. Returns ENOBUFS when the kernel
   // dropped notifications (the caller must resynchronise with a dump).
   Status drain(const MessageFn& fn);
+  // Throws away everything queued. After ENOBUFS, before the dump: what is
+  // still queued predates the lost notifications, and applied on top of
+  // the dump it would undo changes the dump already shows.
+  void discard();
 
   // Also receive the notifications of every netns that has an id in ours
   // (NETLINK_LISTEN_ALL_NSID, kernel >= 4.2); read them with
