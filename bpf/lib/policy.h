@@ -144,8 +144,16 @@ static __always_inline int policy_flow_parse(struct iphdr *iph, void *data_end,
 			return VNET_DROP(VNET_DROP_MALFORMED);
 		f->port = (__u16)icmp->type << 8 | icmp->code;
 		if (icmp->type == ICMP_ECHO || icmp->type == ICMP_ECHOREPLY) {
-			f->key.local_port_be = icmp->id;
-			f->key.remote_port_be = icmp->id;
+			/*
+			 * The identifier sits on the side of whoever pings: two
+			 * pings with one identifier, one each way, are two flows
+			 * (one key for both would let each request take over the
+			 * other's entry and its replies be classified).
+			 */
+			if (egress == (icmp->type == ICMP_ECHO))
+				f->key.local_port_be = icmp->id;
+			else
+				f->key.remote_port_be = icmp->id;
 			if (icmp->type == ICMP_ECHOREPLY)
 				f->kind = VNET_FLOW_ECHO_REPLY;
 			return 0;
@@ -187,9 +195,13 @@ static __always_inline int policy_flow_parse(struct iphdr *iph, void *data_end,
 			f->key.local_port_be = egress ? ports[1] : ports[0];
 			f->key.remote_port_be = egress ? ports[0] : ports[1];
 		} else if (inner->protocol == IPPROTO_ICMP) {
-			/* The quoted echo request: type, code, checksum, id. */
-			f->key.local_port_be = ports[2];
-			f->key.remote_port_be = ports[2];
+			/* The quoted echo request (type, code, checksum, id), sent
+			 * by whoever the error goes back to: the endpoint when it
+			 * receives the error, the remote when it sends one. */
+			if (egress)
+				f->key.remote_port_be = ports[2];
+			else
+				f->key.local_port_be = ports[2];
 		}
 		return 0;
 	}

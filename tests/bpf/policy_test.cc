@@ -323,6 +323,28 @@ TEST_F(Policy, EchoRequestBackAlongAPingIsClassified) {
              "vnet-vxlan", shot(VNET_DROP_POLICY_INGRESS, kEpT2Vm1));
 }
 
+// Two pings with one identifier, one each way, are two flows: the second
+// request takes nothing from the first, and each side's replies follow
+// its own request (vm1's ingress allows echo requests from vm3, no
+// replies; its egress allows requests, no replies either).
+TEST_F(Policy, PingsBothWaysWithOneIdentifierAreTwoFlows) {
+  VT_NEED(Prog::kTcEndpoint);
+  VT_NEED(Prog::kTcTunnel);
+  const Bytes out_request = icmp_frame(kVm3Mac, kVm1Mac, kIpVm1, kIpVm3, 8, 0, 0x66);
+  from_vm1(out_request, encap(out_request, kEpVm1));
+  const Bytes in_request = icmp_frame(kVm1Mac, kVm3Mac, kIpVm3, kIpVm1, 8, 0, 0x66);
+  to_vm1_from_a(in_request, delivered(in_request, kEpVm1));
+  const auto ct = conntrack();
+  ASSERT_EQ(ct.count(ct_key(kEpVm1, kIpVm1, kIpVm3, 0x66, 0, kIcmp)), 1u);
+  ASSERT_EQ(ct.count(ct_key(kEpVm1, kIpVm1, kIpVm3, 0, 0x66, kIcmp)), 1u);
+  EXPECT_EQ(ct.at(ct_key(kEpVm1, kIpVm1, kIpVm3, 0x66, 0, kIcmp)).origin, VNET_CT_ORIGIN_EGRESS);
+  EXPECT_EQ(ct.at(ct_key(kEpVm1, kIpVm1, kIpVm3, 0, 0x66, kIcmp)).origin, VNET_CT_ORIGIN_INGRESS);
+  const Bytes in_reply = icmp_frame(kVm1Mac, kVm3Mac, kIpVm3, kIpVm1, 0, 0, 0x66);
+  to_vm1_from_a(in_reply, delivered(in_reply, kEpVm1));
+  const Bytes out_reply = icmp_frame(kVm3Mac, kVm1Mac, kIpVm1, kIpVm3, 0, 0, 0x66);
+  from_vm1(out_reply, encap(out_reply, kEpVm1));
+}
+
 TEST_F(Policy, EchoReplyFollowsTheRequest) {
   VT_NEED(Prog::kTcEndpoint);
   VT_NEED(Prog::kTcTunnel);
@@ -330,7 +352,7 @@ TEST_F(Policy, EchoReplyFollowsTheRequest) {
   to_vm1_from_a(reply, shot(VNET_DROP_POLICY_INGRESS, kEpVm1));
   const Bytes request = icmp_frame(kVm3Mac, kVm1Mac, kIpVm1, kIpVm3, 8, 0, 0x77);
   from_vm1(request, encap(request, kEpVm1));
-  EXPECT_EQ(conntrack().count(ct_key(kEpVm1, kIpVm1, kIpVm3, 0x77, 0x77, kIcmp)), 1u);
+  EXPECT_EQ(conntrack().count(ct_key(kEpVm1, kIpVm1, kIpVm3, 0x77, 0, kIcmp)), 1u);
   to_vm1_from_a(reply, delivered(reply, kEpVm1));
   // Another identifier is another flow.
   to_vm1_from_a(icmp_frame(kVm1Mac, kVm3Mac, kIpVm3, kIpVm1, 0, 0, 0x78),
