@@ -79,11 +79,25 @@ static __always_inline int icmp_send_error(struct __sk_buff *skb,
 	} r;
 	struct iphdr *orig = (struct iphdr *)r.quote;
 	__u32 quote_len = iph_len + 8;
-	__u32 icmp_len, pkt_len;
+	__u32 icmp_len, pkt_len, avail;
+	__be16 tot_len_be;
 	__u16 tmp[3];
 	__s64 sum;
 
 	if (quote_len < sizeof(struct iphdr) + 8 || quote_len > ICMP_QUOTE_MAX)
+		return VNET_DROP(VNET_DROP_ERROR);
+	/*
+	 * RFC 792: the header and the first 8 bytes of the datagram, or less
+	 * when the datagram is shorter (not the Ethernet padding after it).
+	 */
+	if (bpf_skb_load_bytes(skb, ETH_HLEN + 2, &tot_len_be, sizeof(tot_len_be)))
+		return VNET_DROP(VNET_DROP_ERROR);
+	avail = skb->len - ETH_HLEN;
+	if (bpf_ntohs(tot_len_be) < avail)
+		avail = bpf_ntohs(tot_len_be);
+	if (quote_len > avail)
+		quote_len = avail;
+	if (quote_len < iph_len || quote_len > ICMP_QUOTE_MAX)
 		return VNET_DROP(VNET_DROP_ERROR);
 	__builtin_memset(&r, 0, sizeof(r));
 	if (bpf_skb_load_bytes(skb, 0, &r.eth, ETH_HLEN))
@@ -107,7 +121,8 @@ static __always_inline int icmp_send_error(struct __sk_buff *skb,
 	r.icmp.type = type;
 	r.icmp.code = code;
 	r.icmp.mtu = bpf_htons(mtu);
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r.icmp, icmp_len, 0);
+	/* Whole words: the zeroed bytes after a short quote add nothing. */
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r.icmp, (icmp_len + 3) & ~3u, 0);
 	if (sum < 0)
 		return VNET_DROP(VNET_DROP_ERROR);
 	r.icmp.checksum = csum_fold32((__u64)sum);

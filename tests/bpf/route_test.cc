@@ -33,9 +33,11 @@ Bytes icmp_error_expect(const Bytes& orig, std::uint8_t type, std::uint8_t code,
     src.b[i] = orig[6 + i];
   }
   const std::size_t ihl = (orig[14] & 0xf) * 4u;
+  // RFC 792: the header and 8 bytes of the datagram, or all of a shorter one.
+  const std::size_t quote = std::min<std::size_t>(ihl + 8, get16(orig, 14 + 2));
   Bytes icmp = cat({Bytes{type, code, 0, 0, 0, 0, static_cast<std::uint8_t>(mtu >> 8),
                          static_cast<std::uint8_t>(mtu & 0xff)},
-                    Bytes(orig.begin() + 14, orig.begin() + 14 + static_cast<long>(ihl) + 8)});
+                    Bytes(orig.begin() + 14, orig.begin() + 14 + static_cast<long>(quote))});
   put16(icmp, 2, inet_csum(icmp));
   Ip4 h;
   h.frag = 0;
@@ -139,6 +141,22 @@ TEST_F(Route, TooBigForTheUnderlayAnswersFragNeededFromTheGateway) {
 TEST_F(Route, TtlOneAnswersTimeExceededFromTheGateway) {
   VT_NEED(Prog::kTcEndpoint);
   const Bytes in = with_ttl(kRouterMac, kVm1Mac, kIpVm1, kIpVm6, 1);
+  check_case(Prog::kTcEndpoint, in, "vm1-h",
+             router_error(in, kIcmpTimeExceeded, 0, kIpRouter, VNET_DROP_TTL_EXCEEDED, kEpVm1));
+}
+
+// A datagram shorter than its header + 8 bytes (IPv4 with no payload,
+// protocol 59) is quoted whole: the error is still sent and counted as
+// TTL_EXCEEDED, not ERROR.
+TEST_F(Route, TtlOneOnAHeaderOnlyDatagramQuotesIt) {
+  VT_NEED(Prog::kTcEndpoint);
+  Ip4 h;
+  h.proto = 59;
+  h.src = kIpVm1;
+  h.dst = kIpVm6;
+  h.ttl = 1;
+  const Bytes in = cat({eth(kRouterMac, kVm1Mac, kEthIp), ipv4(h, {})});
+  ASSERT_EQ(in.size(), 34u);
   check_case(Prog::kTcEndpoint, in, "vm1-h",
              router_error(in, kIcmpTimeExceeded, 0, kIpRouter, VNET_DROP_TTL_EXCEEDED, kEpVm1));
 }
