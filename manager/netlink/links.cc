@@ -1,6 +1,7 @@
 #include "netlink/links.h"
 
 #include <linux/rtnetlink.h>
+#include <net/if.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -376,7 +377,10 @@ void LinkTable::upsert(const LinkInfo& link, std::set<std::string>* changed) {
       if (named != by_name_.end() && named->second == link.ifindex) {
         by_name_.erase(named);
       }
-    } else if (old.kind != link.kind || old.mtu != link.mtu) {
+    } else if (old.kind != link.kind || old.mtu != link.mtu ||
+               (link.kind == "vxlan" && ((old.flags ^ link.flags) & IFF_UP) != 0)) {
+      // A VXLAN device set down or up matters too: vnet's own, set down
+      // by someone else, is brought back at once, not at the next resync.
       changed->insert(link.name);
     }
   } else {

@@ -701,6 +701,26 @@ TEST(LinkTable, AppearChangeVanish) {
   EXPECT_EQ(t.size(), 0u);
 }
 
+// vnet's VXLAN device set down (by anyone) is a change: vnetd brings it
+// back up at once. A VM's veth going down or up is not.
+TEST(LinkTable, UpOrDownMattersForVxlanDevicesOnly) {
+  LinkTable t;
+  std::set<std::string> changed;
+  Buffer b1, b2, b3, b4;
+  t.apply(put_link(b1, RTM_NEWLINK, 3, "vnet-vxlan", "vxlan", 1500), &changed);
+  t.apply(put_link(b2, RTM_NEWLINK, 7, "vm1-h", "veth", 1500), &changed);
+  changed.clear();
+  nlmsghdr* down = put_link(b3, RTM_NEWLINK, 3, "vnet-vxlan", "vxlan", 1500);
+  static_cast<ifinfomsg*>(mnl_nlmsg_get_payload(down))->ifi_flags = 0;
+  t.apply(down, &changed);
+  EXPECT_EQ(changed, (std::set<std::string>{"vnet-vxlan"}));
+  changed.clear();
+  nlmsghdr* vm_down = put_link(b4, RTM_NEWLINK, 7, "vm1-h", "veth", 1500);
+  static_cast<ifinfomsg*>(mnl_nlmsg_get_payload(vm_down))->ifi_flags = 0;
+  t.apply(vm_down, &changed);
+  EXPECT_TRUE(changed.empty());
+}
+
 TEST(LinkTable, RecreatedBeforeLateDellink) {
   LinkTable t;
   std::set<std::string> changed;
