@@ -26,12 +26,7 @@ bool conntrack_stale(const vnet_ct_key& key, const vnet_ct_entry& entry, std::ui
 
 Result<SweepCounts> sweep_conntrack(reconcile::MapIo& map, std::uint64_t now_ns,
                                     const std::unordered_set<std::uint32_t>* endpoints) {
-  auto entries = map.dump();
-  if (!entries) {
-    return entries.status();
-  }
   SweepCounts counts;
-  std::vector<const reconcile::Bytes*> stale;
   const auto is_stale = [&](const reconcile::Bytes& k, const reconcile::Bytes& v) {
     vnet_ct_key key;
     vnet_ct_entry entry;
@@ -39,39 +34,49 @@ Result<SweepCounts> sweep_conntrack(reconcile::MapIo& map, std::uint64_t now_ns,
     std::memcpy(&entry, v.data(), sizeof entry);
     return conntrack_stale(key, entry, now_ns, endpoints);
   };
-  for (const auto& [k, v] : *entries) {
-    if (k.size() != sizeof(vnet_ct_key) || v.size() != sizeof(vnet_ct_entry)) {
-      return Status::error("conntrack entry of unexpected size", EPROTO);
-    }
-    if (!is_stale(k, v)) {
-      ++counts.live;
-      continue;
-    }
-    // Read again just before deleting: the datapath may have replaced an
-    // expired entry with a new flow since the dump (a few microseconds of
-    // race remain; the map has no compare-and-delete).
-    if (auto again = map.lookup(k); again) {
-      if (!*again) {
-        continue;  // gone already
+  // A chunk at a time, as the map is read: a table of millions of entries
+  // is never held whole, and stale entries go a chunk after they were read,
+  // not after the whole walk.
+  Status s = map.for_each_chunk([&](const reconcile::MapIo::Chunk& chunk) -> Status {
+    std::vector<const reconcile::Bytes*> stale;
+    for (const auto& [k, v] : chunk) {
+      if (k.size() != sizeof(vnet_ct_key) || v.size() != sizeof(vnet_ct_entry)) {
+        return Status::error("conntrack entry of unexpected size", EPROTO);
       }
-      if ((*again)->size() == v.size() && !is_stale(k, **again)) {
+      if (!is_stale(k, v)) {
         ++counts.live;
         continue;
       }
+      // Read again just before deleting: the datapath may have replaced an
+      // expired entry with a new flow since it was read (a few
+      // microseconds of race remain; the map has no compare-and-delete).
+      if (auto again = map.lookup(k); again) {
+        if (!*again) {
+          continue;  // gone already
+        }
+        if ((*again)->size() == v.size() && !is_stale(k, **again)) {
+          ++counts.live;
+          continue;
+        }
+      }
+      stale.push_back(&k);
     }
-    stale.push_back(&k);
-  }
-  if (stale.empty()) {
-    return counts;
-  }
-  if (!map.remove_batch(stale)) {
-    for (const reconcile::Bytes* k : stale) {
-      if (auto s = map.remove(*k); !s) {
-        return s;
+    if (stale.empty()) {
+      return Status::ok();
+    }
+    if (!map.remove_batch(stale)) {
+      for (const reconcile::Bytes* k : stale) {
+        if (Status r = map.remove(*k); !r) {
+          return r;
+        }
       }
     }
+    counts.removed += stale.size();
+    return Status::ok();
+  });
+  if (!s) {
+    return s;
   }
-  counts.removed = stale.size();
   return counts;
 }
 

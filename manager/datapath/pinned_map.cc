@@ -111,6 +111,32 @@ Result<reconcile::Entries> PinnedMap::dump() {
 }
 
 Result<reconcile::Entries> PinnedMap::dump_batch(bool* unsupported) const {
+  reconcile::Entries entries;
+  Status s = batch_chunks(
+      [&](const Chunk& chunk) {
+        for (const auto& [k, v] : chunk) {
+          entries.insert_or_assign(k, v);
+        }
+        return Status::ok();
+      },
+      unsupported);
+  if (!s) {
+    return s;
+  }
+  return entries;
+}
+
+Status PinnedMap::for_each_chunk(const std::function<Status(const Chunk&)>& fn) {
+  bool unsupported = false;
+  Status s = batch_chunks(fn, &unsupported);
+  if (s || !unsupported) {
+    return s;
+  }
+  return MapIo::for_each_chunk(fn);
+}
+
+Status PinnedMap::batch_chunks(const std::function<Status(const Chunk&)>& fn,
+                               bool* unsupported) const {
   const std::size_t vsize = full_value_size();
   // A hash batch returns whole buckets; start with room for a few and grow
   // on ENOSPC (a bucket larger than the batch).
@@ -122,7 +148,7 @@ Result<reconcile::Entries> PinnedMap::dump_batch(bool* unsupported) const {
   std::vector<std::uint8_t> in_token(std::max<std::size_t>(info_.key_size, 8));
   std::vector<std::uint8_t> out_token(in_token.size());
   bool first = true;
-  reconcile::Entries entries;
+  Chunk chunk;
   LIBBPF_OPTS(bpf_map_batch_opts, opts);
   for (;;) {
     keys.resize(static_cast<std::size_t>(batch) * info_.key_size);
@@ -141,14 +167,19 @@ Result<reconcile::Entries> PinnedMap::dump_batch(bool* unsupported) const {
       }
       return Status::os_error(info_.name + ": batch lookup", e);
     }
+    chunk.clear();
     for (__u32 i = 0; i < count; ++i) {
       const std::uint8_t* k = keys.data() + static_cast<std::size_t>(i) * info_.key_size;
       const std::uint8_t* v = values.data() + static_cast<std::size_t>(i) * vsize;
-      entries.insert_or_assign(reconcile::Bytes(k, k + info_.key_size),
-                               reconcile::Bytes(v, v + vsize));
+      chunk.emplace_back(reconcile::Bytes(k, k + info_.key_size), reconcile::Bytes(v, v + vsize));
+    }
+    if (!chunk.empty()) {
+      if (Status s = fn(chunk); !s) {
+        return s;
+      }
     }
     if (e == ENOENT) {
-      return entries;
+      return Status::ok();
     }
     in_token = out_token;
     first = false;

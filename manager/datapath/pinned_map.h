@@ -43,6 +43,9 @@ class PinnedMap final : public reconcile::MapIo {
   // answer EOPNOTSUPP and the reconciler writes one by one.
   Status update_batch(const std::vector<KeyValue>& entries) override;
   Status remove_batch(const std::vector<const reconcile::Bytes*>& keys) override;
+  // BPF_MAP_LOOKUP_BATCH a few hundred entries at a time where the map can
+  // (else one dump).
+  Status for_each_chunk(const std::function<Status(const Chunk&)>& fn) override;
 
   // One entry as the kernel returns it (the whole per-CPU block for per-CPU
   // maps); nullopt when the key is absent.
@@ -63,6 +66,9 @@ class PinnedMap final : public reconcile::MapIo {
  private:
   PinnedMap(UniqueFd fd, MapInfo info, std::size_t ncpus);
   Result<reconcile::Entries> dump_batch(bool* unsupported) const;
+  // The batch walk behind dump_batch() and for_each_chunk(). *unsupported:
+  // the map has no batch lookup (nothing was read).
+  Status batch_chunks(const std::function<Status(const Chunk&)>& fn, bool* unsupported) const;
   Result<reconcile::Entries> dump_iterate() const;
   Status check_key(const reconcile::Bytes& key, const char* op) const;
 

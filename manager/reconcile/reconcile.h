@@ -47,6 +47,18 @@ class MapIo {
     (void)keys;
     return Status::error("batch delete not supported", EOPNOTSUPP);
   }
+  // Every entry, a chunk at a time as it is read, so a large map is never
+  // held whole: `fn` may remove a chunk's entries before the next chunk is
+  // read, and an error from it stops the walk. The default reads the map
+  // with dump() and hands it over as one chunk.
+  using Chunk = std::vector<std::pair<Bytes, Bytes>>;
+  virtual Status for_each_chunk(const std::function<Status(const Chunk&)>& fn) {
+    auto all = dump();
+    if (!all) {
+      return all.status();
+    }
+    return fn(Chunk(all->begin(), all->end()));
+  }
   // One entry, nullopt when absent. The default says "unsupported":
   // callers only use it to re-check an entry before acting on a dump.
   virtual Result<std::optional<Bytes>> lookup(const Bytes& key) {
