@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "daemon/control.h"
+#include "store/file_store.h"
 #include "store/store.h"
 
 namespace vnet::daemon {
@@ -37,8 +38,10 @@ std::variant<Options, int> parse_options(int argc, char** argv) {
     // --help exits 0; any usage error exits 2, like vnetctl.
     return app.exit(e) == 0 ? 0 : 2;
   }
-  if (opts.host.empty() || opts.host.find('/') != std::string::npos) {
-    std::fprintf(stderr, "vnetd: --host must be a non-empty host name without '/'\n");
+  // The host reports through a status file named after it: a name that
+  // cannot be one would leave it forever "down".
+  if (Status s = store::check_host_file_name(opts.host); !s) {
+    std::fprintf(stderr, "vnetd: --host: %s\n", s.message().c_str());
     return 2;
   }
   if (opts.store_url.empty()) {

@@ -160,15 +160,6 @@ Result<UniqueFd> lock_exclusive(const std::string& path) {
   return fd;
 }
 
-// Host names become file names under status/.
-Status check_host_file_name(const std::string& host) {
-  if (host.empty() || host.size() > 200 || host[0] == '.' ||
-      host.find_first_of(std::string_view("/\0\n", 3)) != std::string::npos) {
-    return Status::error("host name '" + host + "' cannot be a status file name", EINVAL);
-  }
-  return Status::ok();
-}
-
 Result<std::optional<EncodedState>> read_desired(const std::string& path) {
   auto bytes = read_file(path);
   if (!bytes) {
@@ -507,6 +498,15 @@ Result<std::unique_ptr<Watch>> FileStore::watch() {
     return s;
   }
   return std::unique_ptr<Watch>(std::move(watch));
+}
+
+// Host names become file names under status/.
+Status check_host_file_name(const std::string& host) {
+  if (host.empty() || host.size() > 200 || host[0] == '.' ||
+      host.find_first_of(std::string_view("/\0\n", 3)) != std::string::npos) {
+    return Status::error("host name '" + host + "' cannot be a status file name", EINVAL);
+  }
+  return Status::ok();
 }
 
 }  // namespace vnet::store

@@ -54,4 +54,8 @@ class FileStore final : public Store {
   std::string dir_;
 };
 
+// Host names become file names under status/: not empty, at most 200
+// bytes, no leading '.', no '/', NUL or newline.
+Status check_host_file_name(const std::string& host);
+
 }  // namespace vnet::store

@@ -2,6 +2,7 @@
 // watch, and commits racing from several processes.
 
 #include "store/store.h"
+#include "store/file_store.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -75,6 +76,18 @@ class StoreTest : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<Store> store_;
 };
+
+// vnetd refuses at start a --host whose status file could not be written
+// (it would show as down forever).
+TEST(HostFileName, OnlyNamesThatCanBeStatusFiles) {
+  EXPECT_TRUE(check_host_file_name("hv1").is_ok());
+  EXPECT_TRUE(check_host_file_name("rack-7.hv12").is_ok());
+  for (const std::string& bad : {std::string(), std::string(".hv1"), std::string("a/b"),
+                                std::string("a\nb"), std::string("a\0b", 3),
+                                std::string(201, 'h')}) {
+    EXPECT_FALSE(check_host_file_name(bad).is_ok()) << bad;
+  }
+}
 
 TEST(OpenStore, Urls) {
   auto etcd = open_store("etcd://127.0.0.1:2379");
