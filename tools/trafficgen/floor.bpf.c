@@ -61,16 +61,19 @@ int tg_floor_decap(struct xdp_md *ctx)
 }
 
 /*
- * The per-packet outer fields: IPv4 total length, UDP length, and the IPv4
+ * The outer headers at the front of a `len`-byte frame: the template, then
+ * the per-packet fields: IPv4 total length, UDP length, and the IPv4
  * checksum by RFC 1624: the template's sum plus the new total length (ones'
  * complement sums do not care about byte order); one fold suffices for the
  * sum of two 16-bit values.
  */
-static __always_inline void floor_set_lengths(__u16 *pkt, __u32 len)
+static __always_inline void floor_put_outer(__u16 *pkt, __u32 len)
 {
 	__u16 ip_len = bpf_htons(len - ETH_HLEN);
-	__u32 csum;
+	__u32 csum, i;
 
+	for (i = 0; i < OUTER_WORDS; i++)
+		pkt[i] = outer[i];
 	pkt[TG_FLOOR_IP_TOT_LEN_OFF / 2] = ip_len;
 	pkt[TG_FLOOR_UDP_LEN_OFF / 2] = bpf_htons(len - ETH_HLEN - sizeof(struct iphdr));
 	csum = (__u16)~outer[TG_FLOOR_IP_CHECK_OFF / 2] + (__u32)ip_len;
@@ -98,10 +101,7 @@ int tg_floor_encap(struct __sk_buff *skb)
 	 * header, still in front of it, goes behind it as the inner one. */
 	for (i = 0; i < ETH_HLEN / 2; i++)
 		pkt[OUTER_WORDS + i] = pkt[i];
-	for (i = 0; i < OUTER_WORDS; i++)
-		pkt[i] = outer[i];
-
-	floor_set_lengths(pkt, skb->len);
+	floor_put_outer(pkt, skb->len);
 	return bpf_redirect(out_ifindex, 0);
 }
 
@@ -110,7 +110,6 @@ int tg_floor_xencap(struct xdp_md *ctx)
 {
 	void *data, *data_end;
 	__u16 *pkt;
-	__u32 i;
 
 	if (bpf_xdp_adjust_head(ctx, -TG_FLOOR_OUTER_LEN))
 		return XDP_DROP;
@@ -119,9 +118,7 @@ int tg_floor_xencap(struct xdp_md *ctx)
 	if (data + TG_FLOOR_OUTER_LEN + ETH_HLEN > data_end)
 		return XDP_DROP;
 	pkt = data;
-	for (i = 0; i < OUTER_WORDS; i++)
-		pkt[i] = outer[i];
-	floor_set_lengths(pkt, (__u32)(data_end - data));
+	floor_put_outer(pkt, (__u32)(data_end - data));
 	return bpf_redirect(out_ifindex, 0);
 }
 
