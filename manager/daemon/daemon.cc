@@ -394,7 +394,7 @@ void Daemon::sync(bool full, bool links) {
   bool unaffected = false;
   // A store that could not be read is read again at each full resync, not
   // only at the next commit: the failure may have been transient.
-  if (full && plan_error_.rfind("store: ", 0) == 0) {
+  if (full && store_unreadable_) {
     store_dirty_ = true;
   }
   if (store_dirty_) {
@@ -430,6 +430,7 @@ bool Daemon::load_desired() {
     have = version_;
   }
   auto update = store_->load_update(have);
+  store_unreadable_ = !update;
   if (!update) {
     // Keep applying the previous plan (links may still change); report.
     plan_error_ = "store: " + update.status().message();

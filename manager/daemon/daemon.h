@@ -140,6 +140,7 @@ class Daemon {
   bool have_state_ = false;           // the store holds a generation
   std::optional<compile::HostPlan> plan_;
   std::string plan_error_;            // why there is no plan (host absent, ...)
+  bool store_unreadable_ = false;     // the last read of the store failed: retried at resyncs
   // The last apply_plan() reconciled plan_ as it is now, without a failure.
   bool maps_match_plan_ = false;
   // How plan_ differs from what the maps hold, when that is one incremental
