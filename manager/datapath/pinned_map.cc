@@ -113,9 +113,9 @@ Result<reconcile::Entries> PinnedMap::dump() {
 Result<reconcile::Entries> PinnedMap::dump_batch(bool* unsupported) const {
   reconcile::Entries entries;
   Status s = batch_chunks(
-      [&](const Chunk& chunk) {
-        for (const auto& [k, v] : chunk) {
-          entries.insert_or_assign(k, v);
+      [&](Chunk& chunk) {
+        for (auto& [k, v] : chunk) {
+          entries.insert_or_assign(std::move(k), std::move(v));
         }
         return Status::ok();
       },
@@ -128,14 +128,14 @@ Result<reconcile::Entries> PinnedMap::dump_batch(bool* unsupported) const {
 
 Status PinnedMap::for_each_chunk(const std::function<Status(const Chunk&)>& fn) {
   bool unsupported = false;
-  Status s = batch_chunks(fn, &unsupported);
+  Status s = batch_chunks([&](Chunk& chunk) { return fn(chunk); }, &unsupported);
   if (s || !unsupported) {
     return s;
   }
   return MapIo::for_each_chunk(fn);
 }
 
-Status PinnedMap::batch_chunks(const std::function<Status(const Chunk&)>& fn,
+Status PinnedMap::batch_chunks(const std::function<Status(Chunk&)>& fn,
                                bool* unsupported) const {
   const std::size_t vsize = full_value_size();
   // A hash batch returns whole buckets; start with room for a few and grow

@@ -68,7 +68,8 @@ class PinnedMap final : public reconcile::MapIo {
   Result<reconcile::Entries> dump_batch(bool* unsupported) const;
   // The batch walk behind dump_batch() and for_each_chunk(). *unsupported:
   // the map has no batch lookup (nothing was read).
-  Status batch_chunks(const std::function<Status(const Chunk&)>& fn, bool* unsupported) const;
+  // `fn` may take the chunk's bytes (dump_batch() moves them into its map).
+  Status batch_chunks(const std::function<Status(Chunk&)>& fn, bool* unsupported) const;
   Result<reconcile::Entries> dump_iterate() const;
   Status check_key(const reconcile::Bytes& key, const char* op) const;
 
