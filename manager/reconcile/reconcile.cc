@@ -181,7 +181,8 @@ Result<Counts> reconcile_maps(const DesiredMaps& desired, DesiredMaps* owned,
   }
 
   if (shadow != nullptr) {
-    for (MapState& st : states) {
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      MapState& st = states[i];  // desired.maps[i]'s
       if (!st.usable || st.failed) {
         if (st.desired != nullptr) {
           shadow->forget(st.desired->name);
@@ -191,7 +192,6 @@ Result<Counts> reconcile_maps(const DesiredMaps& desired, DesiredMaps* owned,
       st.stale.clear();  // points into the shadow's old copy, replaced next
       st.writes.clear();  // points into `desired`, which the shadow may take
       if (owned != nullptr) {
-        const std::size_t i = static_cast<std::size_t>(st.desired - desired.maps.data());
         shadow->set(st.desired->name, std::move(owned->maps[i].entries));
       } else {
         shadow->set(st.desired->name, st.desired->entries);
