@@ -23,6 +23,7 @@
 #include "lib/arp.h"
 #include "lib/config.h"
 #include "lib/encap.h"
+#include "lib/endpoint.h"
 #include "lib/flood.h"
 #include "lib/icmp.h"
 #include "lib/maps.h"
@@ -35,57 +36,6 @@
  * the L4 ports (the flow hash).
  */
 #define ENDPOINT_PULL_LEN (ETH_HLEN + 60 + 4)
-
-/*
- * May the port send from ip_be? Its own address (vnet_port.ip_be) is
- * answered without the LPM trie, whose lookup costs several hash lookups:
- * the trie holds it too, so the answer is the same.
- */
-static __always_inline int port_src_allowed(const struct vnet_port *port,
-					    __u32 ifindex, __be32 ip_be)
-{
-	struct vnet_port_src_key key = {
-		.prefixlen = 64,
-		.ifindex = ifindex,
-		.ip_be = ip_be,
-	};
-
-	if (ip_be == port->ip_be)
-		return 1;
-	return bpf_map_lookup_elem(&vnet_port_src, &key) != NULL;
-}
-
-/* murmur3's finaliser: every input bit reaches every output bit. */
-static __always_inline __u32 hash_mix(__u32 h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6b;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35;
-	h ^= h >> 16;
-	return h;
-}
-
-/*
- * The inner flow's hash for the outer UDP source port (RFC 7348: entropy
- * for ECMP in the underlay). Addresses, protocol and, for TCP/UDP that is
- * not a fragment, the ports: all fragments of a datagram hash alike. Our
- * own instead of bpf_get_hash_recalc(): a VM's packets arrive without a
- * hash, and the flow dissector the helper runs costs more than the rest of
- * the encapsulation.
- */
-static __always_inline __u32 flow_hash_ipv4(const struct iphdr *iph,
-					    void *data_end)
-{
-	__u32 h = hash_mix(iph->saddr ^ hash_mix(iph->daddr ^ iph->protocol));
-	__be32 *ports = (void *)iph + iph->ihl * 4;
-
-	if ((iph->protocol == IPPROTO_TCP || iph->protocol == IPPROTO_UDP) &&
-	    !(iph->frag_off & (IP_MF_BE | IP_OFFSET_BE)) &&
-	    (void *)(ports + 1) <= data_end)
-		h = hash_mix(h ^ *ports);
-	return h;
-}
 
 /*
  * Will the frame fit the underlay once encapsulated? 0 if so; otherwise the
@@ -231,17 +181,11 @@ static __always_inline int endpoint_route(struct __sk_buff *skb,
 					  const struct vnet_router_iface *rif,
 					  int df, __u32 ip_hlen)
 {
-	const struct vnet_fdb_entry *dst;
-	const struct vnet_neigh_entry *n;
-	struct vnet_route_key rkey;
-	const struct vnet_route *rt;
-	struct vnet_neigh_key nkey;
-	struct vnet_fdb_key fkey;
+	struct route_hop hop;
 	void *data, *data_end;
 	struct ethhdr *eth;
 	struct iphdr *iph;
 	__be16 old_word, new_word;
-	__u32 id = rif->router_id;
 
 	data = skb_data(skb);
 	data_end = skb_data_end(skb);
@@ -249,54 +193,28 @@ static __always_inline int endpoint_route(struct __sk_buff *skb,
 	if ((void *)(iph + 1) > data_end)
 		return VNET_DROP(VNET_DROP_MALFORMED);
 
-	if (iph->daddr == rif->ip_be)
+	switch (route_resolve(rif, iph, &hop)) {
+	case ROUTE_FORWARD:
+		break;
+	case ROUTE_LOCAL:
 		return router_local(skb, tx, ip_hlen);
-
-	/* Multicast, limited broadcast, "this network" and loopback are never
-	 * routed (RFC 1812 5.3.7). */
-	if ((iph->daddr & bpf_htonl(0xf0000000)) == bpf_htonl(0xe0000000) ||
-	    iph->daddr == 0xffffffff ||
-	    (iph->daddr & bpf_htonl(0xff000000)) == 0 ||
-	    (iph->daddr & bpf_htonl(0xff000000)) == bpf_htonl(0x7f000000))
+	case ROUTE_NOT_ROUTABLE:
 		return VNET_DROP(VNET_DROP_NO_ROUTE);
-
-	rkey.prefixlen = 64;
-	rkey.router_id = id;
-	rkey.ip_be = iph->daddr;
-	rt = bpf_map_lookup_elem(&vnet_routes, &rkey);
-	if (!rt)
+	case ROUTE_NO_ROUTE:
 		return router_error(skb, ip_hlen, ICMP_DEST_UNREACH, ICMP_NET_UNREACH,
 				    rif, tx->ep_id, VNET_DROP_NO_ROUTE);
-	nkey.vni = rt->vni;
-	nkey.ip_be = rt->nh_ip_be ? rt->nh_ip_be : iph->daddr;
-	n = bpf_map_lookup_elem(&vnet_neigh, &nkey);
-	fkey.vni = rt->vni;
-	fkey.pad = 0;
-	dst = NULL;
-	if (n) {
-		mac_copy(fkey.mac, n->mac);
-		dst = bpf_map_lookup_elem(&vnet_fdb, &fkey);
-		if (!dst) {
-			/* The router's address on another of its networks? */
-			const struct vnet_router_iface *own;
-
-			own = bpf_map_lookup_elem(&vnet_rtr_ifaces, &fkey);
-			if (own && own->router_id == id && own->ip_be == nkey.ip_be &&
-			    !rt->nh_ip_be)
-				return router_local(skb, tx, ip_hlen);
-		}
-	}
-	if (iph->ttl <= 1)
+	case ROUTE_TTL:
 		return router_error(skb, ip_hlen, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL,
 				    rif, tx->ep_id, VNET_DROP_TTL_EXCEEDED);
-	if (!n || !dst || (!dst->ifindex && !dst->vtep_be))
+	default:
 		return router_error(skb, ip_hlen, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH,
 				    rif, tx->ep_id, VNET_DROP_HOST_UNREACHABLE);
+	}
 	/*
 	 * Checked before the rewrite: fragmentation-needed goes back to the
 	 * VM from its gateway, with the frame's own addresses swapped.
 	 */
-	if (!dst->ifindex) {
+	if (!hop.dst->ifindex) {
 		int ret = endpoint_fits(skb, tx, df, ip_hlen, rif->ip_be);
 
 		if (ret)
@@ -308,9 +226,9 @@ static __always_inline int endpoint_route(struct __sk_buff *skb,
 	new_word = old_word;
 	((__u8 *)&new_word)[0] -= 1;
 	eth = data;
-	mac_copy(eth->h_dest, n->mac);
-	mac_copy(eth->h_source, rt->smac);
-	tx->vni = rt->vni;
+	mac_copy(eth->h_dest, hop.n->mac);
+	mac_copy(eth->h_source, hop.rt->smac);
+	tx->vni = hop.rt->vni;
 	if (bpf_l3_csum_replace(skb, ETH_HLEN + __builtin_offsetof(struct iphdr, check),
 				old_word, new_word, 2))
 		return VNET_DROP(VNET_DROP_ERROR);
@@ -321,9 +239,9 @@ static __always_inline int endpoint_route(struct __sk_buff *skb,
 		return VNET_DROP(VNET_DROP_ERROR);
 	iph->ttl -= 1;
 
-	if (dst->ifindex)
-		return endpoint_deliver_local(skb, tx, dst);
-	return endpoint_encap_fitting(skb, tx, dst->vtep_be);
+	if (hop.dst->ifindex)
+		return endpoint_deliver_local(skb, tx, hop.dst);
+	return endpoint_encap_fitting(skb, tx, hop.dst->vtep_be);
 }
 
 static __always_inline int endpoint_flood(struct __sk_buff *skb,

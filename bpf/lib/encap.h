@@ -115,49 +115,21 @@ static __always_inline void poison64(void *data)
 }
 
 /*
- * Push the outer headers toward vtep_be. Everything is written except the
- * outer MACs (encap_set_l2); *ip_tmpl keeps the outer IPv4 header so flood
- * copies can rewrite the destination. Returns 0 or VNET_DROP(ERROR).
+ * Write the outer IPv4, UDP and VXLAN headers and the outer EtherType in
+ * front of an inner frame of `inner_len` bytes, into the VXLAN_HDRS_LEN -
+ * ETH_HLEN bytes at `data` (the caller bounds-checked them). The outer MACs
+ * are left to the caller; *ip_tmpl keeps the outer IPv4 header so flood
+ * copies can rewrite the destination. Shared by tc and XDP.
  */
-static __always_inline int encap_push(struct __sk_buff *skb,
-				      const struct vnet_tx *tx, __be32 vtep_be,
-				      struct iphdr *ip_tmpl)
+static __always_inline void encap_fill(void *data, __u32 inner_len,
+				       const struct vnet_tx *tx, __be32 vtep_be,
+				       struct iphdr *ip_tmpl)
 {
-	void *data = skb_data(skb);
-	void *data_end = skb_data_end(skb);
+	__u32 len = inner_len + VNET_VXLAN_OVERHEAD;
 	struct vxlanhdr_be *vxh;
-	struct eth_saved inner;
-	struct ethhdr *eth;
+	struct ethhdr *eth = data;
 	struct udphdr *udp;
-	__u32 len;
-	long rc;
 
-	if (data + ETH_HLEN > data_end)
-		return VNET_DROP(VNET_DROP_ERROR);
-	eth_save(&inner, data);
-
-	/*
-	 * adjust_room(MAC) opens the gap after the Ethernet header, so the
-	 * inner Ethernet header is rewritten from the saved copy below;
-	 * change_head opens it in front and the frame is already in place.
-	 */
-	if (tx->ipv4)
-		rc = bpf_skb_adjust_room(skb, VNET_VXLAN_OVERHEAD,
-					 BPF_ADJ_ROOM_MAC, VNET_ENCAP_FLAGS);
-	else
-		rc = bpf_skb_change_head(skb, VNET_VXLAN_OVERHEAD, 0);
-	if (rc)
-		return VNET_DROP(VNET_DROP_ERROR);
-
-	data = skb_data(skb);
-	data_end = skb_data_end(skb);
-	if (data + VXLAN_HDRS_LEN > data_end)
-		return VNET_DROP(VNET_DROP_ERROR);
-	if (cfg_poison_headroom())
-		poison64(data);
-
-	len = skb->len;
-	eth = data;
 	eth->h_proto = bpf_htons(ETH_P_IP);
 
 	__builtin_memset(ip_tmpl, 0, sizeof(*ip_tmpl));
@@ -183,13 +155,62 @@ static __always_inline int encap_push(struct __sk_buff *skb,
 	*(__u32 *)vxh = 0;
 	vxh->flags = VXLAN_FLAG_I;
 	vxh->vni = bpf_htonl(tx->vni << 8);
+}
 
+/*
+ * Push the outer headers toward vtep_be. Everything is written except the
+ * outer MACs (encap_set_macs); see encap_fill() for *ip_tmpl. Returns 0 or
+ * VNET_DROP(ERROR).
+ */
+static __always_inline int encap_push(struct __sk_buff *skb,
+				      const struct vnet_tx *tx, __be32 vtep_be,
+				      struct iphdr *ip_tmpl)
+{
+	void *data = skb_data(skb);
+	void *data_end = skb_data_end(skb);
+	struct eth_saved inner;
+	__u32 inner_len = skb->len;
+	long rc;
+
+	if (data + ETH_HLEN > data_end)
+		return VNET_DROP(VNET_DROP_ERROR);
+	eth_save(&inner, data);
+
+	/*
+	 * adjust_room(MAC) opens the gap after the Ethernet header, so the
+	 * inner Ethernet header is rewritten from the saved copy below;
+	 * change_head opens it in front and the frame is already in place.
+	 */
+	if (tx->ipv4)
+		rc = bpf_skb_adjust_room(skb, VNET_VXLAN_OVERHEAD,
+					 BPF_ADJ_ROOM_MAC, VNET_ENCAP_FLAGS);
+	else
+		rc = bpf_skb_change_head(skb, VNET_VXLAN_OVERHEAD, 0);
+	if (rc)
+		return VNET_DROP(VNET_DROP_ERROR);
+
+	data = skb_data(skb);
+	data_end = skb_data_end(skb);
+	if (data + VXLAN_HDRS_LEN > data_end)
+		return VNET_DROP(VNET_DROP_ERROR);
+	if (cfg_poison_headroom())
+		poison64(data);
+	encap_fill(data, inner_len, tx, vtep_be, ip_tmpl);
 	eth_restore(data + VNET_VXLAN_OVERHEAD, &inner);
 	return 0;
 }
 
-static __always_inline long encap_fib(struct __sk_buff *skb, __be32 vtep_be,
-				      __u8 tos, struct bpf_fib_lookup *fib)
+/*
+ * The underlay route toward a VTEP, as an input lookup as if the frame
+ * arrived on the endpoint's port `ifindex`: the helper requires IPv4
+ * forwarding on fib->ifindex, and vnetd turns it on for port interfaces
+ * (whose traffic never reaches the stack) rather than on the underlay,
+ * which would make the host a router. tot_len 0: no MTU check by the
+ * helper (the callers check against the underlay first).
+ */
+static __always_inline void encap_fib_params(struct bpf_fib_lookup *fib,
+					     __be32 vtep_be, __u8 tos,
+					     __u32 ifindex)
 {
 	__builtin_memset(fib, 0, sizeof(*fib));
 	fib->family = AF_INET;
@@ -198,14 +219,13 @@ static __always_inline long encap_fib(struct __sk_buff *skb, __be32 vtep_be,
 	fib->tos = tos;
 	fib->ipv4_src = vnet_cfg.vtep_be;
 	fib->ipv4_dst = vtep_be;
-	/*
-	 * An input lookup as if the frame arrived on the endpoint's port: the
-	 * helper requires IPv4 forwarding on fib->ifindex, and vnetd turns it
-	 * on for port interfaces (whose traffic never reaches the stack)
-	 * rather than on the underlay, which would make the host a router.
-	 * tot_len 0: the helper checks the skb against the egress MTU.
-	 */
-	fib->ifindex = skb->ifindex;
+	fib->ifindex = ifindex;
+}
+
+static __always_inline long encap_fib(struct __sk_buff *skb, __be32 vtep_be,
+				      __u8 tos, struct bpf_fib_lookup *fib)
+{
+	encap_fib_params(fib, vtep_be, tos, skb->ifindex);
 	return bpf_fib_lookup(skb, fib, sizeof(*fib), 0);
 }
 
