@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * vnet_xdp_endpoint: the transmit fast path, XDP on a local endpoint's
+ * host-side interface (vnetd --xdp-transmit). It takes the common case of
+ * what a VM sends, a unicast IPv4 packet to an endpoint on another host, in
+ * its own network or through a distributed router, and encapsulates and
+ * redirects it to the underlay without an skb. Everything else it passes,
+ * untouched, to vnet_tc_endpoint on the same interface, which does the whole
+ * job: ARP, broadcast, local delivery, ICMP errors, frames too big for the
+ * underlay, spoofed frames (dropped and counted there), anything whose
+ * checksum is left to offload, and any lookup that fails. So the fast path
+ * never decides what tc would not: its output is tc's output, byte for
+ * byte, and the only verdict of its own is a security group's drop.
+ *
+ * The order matters: every check that may still pass the frame to tc comes
+ * before the security group (which records a new flow in conntrack), and
+ * nothing is written to the frame before the group allowed it.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <vnet/abi.h>
+#include "lib/config.h"
+#include "lib/csum.h"
+#include "lib/encap.h"
+#include "lib/endpoint.h"
+#include "lib/maps.h"
+#include "lib/parsing.h"
+#include "lib/policy.h"
+#include "lib/stats.h"
+
+/*
+ * Is the L4 checksum finished? A VM's stack leaves TCP and UDP checksums to
+ * offload (CHECKSUM_PARTIAL): the field then holds the folded pseudo-header
+ * sum, and only the skb, which XDP does not see, says so. Such a frame goes
+ * to tc, whose skb keeps that state. A finished checksum equal to the
+ * pseudo-header sum by chance goes to tc too, which is merely slower.
+ * Protocols whose checksum may be offloaded another way (SCTP's CRC32c)
+ * always go to tc; ICMP is always checksummed in full by the sender.
+ */
+static __always_inline int l4_csum_complete(const struct iphdr *iph,
+					    void *data_end)
+{
+	__u16 l4_len = bpf_ntohs(iph->tot_len) - sizeof(*iph);
+	void *l4 = (void *)(iph + 1);
+	__u64 sum;
+	__u16 check;
+
+	switch (iph->protocol) {
+	case IPPROTO_TCP: {
+		struct tcphdr *th = l4;
+
+		if ((void *)(th + 1) > data_end)
+			return 0;
+		check = th->check;
+		break;
+	}
+	case IPPROTO_UDP: {
+		struct udphdr *uh = l4;
+
+		if ((void *)(uh + 1) > data_end)
+			return 0;
+		if (!uh->check)
+			return 1; /* UDP without a checksum */
+		check = uh->check;
+		break;
+	}
+	case IPPROTO_ICMP:
+		return 1;
+	default:
+		return 0;
+	}
+	/* RFC 768/793 pseudo-header, summed in network order like the field */
+	sum = (__u64)iph->saddr + iph->daddr + bpf_htons(iph->protocol) +
+	      bpf_htons(l4_len);
+	return check != (__u16)~csum_fold32(sum);
+}
+
+/*
+ * Where the frame goes: a remote VTEP, directly or through a router (then
+ * *hop holds the route and the rewrite is still to do). 0 to pass to tc.
+ */
+static __always_inline __be32 fast_destination(const struct vnet_port *port,
+					       struct ethhdr *eth,
+					       const struct iphdr *iph,
+					       struct route_hop *hop)
+{
+	const struct vnet_router_iface *rif;
+	const struct vnet_fdb_entry *dst;
+	struct vnet_fdb_key key;
+
+	key.vni = port->vni;
+	key.pad = 0;
+	mac_copy(key.mac, eth->h_dest);
+	hop->rt = NULL;
+	dst = bpf_map_lookup_elem(&vnet_fdb, &key);
+	if (dst)
+		return dst->ifindex ? 0 : dst->vtep_be;
+	rif = bpf_map_lookup_elem(&vnet_rtr_ifaces, &key);
+	if (!rif || route_resolve(rif, iph, hop) != ROUTE_FORWARD ||
+	    hop->dst->ifindex)
+		return 0;
+	return hop->dst->vtep_be;
+}
+
+/* TTL - 1 and the routed MACs; the TTL and protocol bytes are one word. */
+static __always_inline void route_rewrite(struct ethhdr *eth, struct iphdr *iph,
+					  const struct route_hop *hop)
+{
+	__u16 old_word = *(__u16 *)&iph->ttl;
+	__u64 sum;
+
+	iph->ttl -= 1;
+	/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') */
+	sum = (__u16)~iph->check;
+	sum += (__u16)~old_word;
+	sum += *(__u16 *)&iph->ttl;
+	iph->check = csum_fold32(sum);
+	mac_copy(eth->h_dest, hop->n->mac);
+	mac_copy(eth->h_source, hop->rt->smac);
+}
+
+static __always_inline int endpoint_fast(struct xdp_md *ctx,
+					 const struct vnet_port *port,
+					 __u32 ifindex)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct bpf_fib_lookup fib;
+	struct route_hop hop;
+	struct vnet_tx tx;
+	struct ethhdr *eth;
+	struct iphdr *iph;
+	struct iphdr outer;
+	__u32 len, mtu = 0;
+	__be32 vtep_be;
+
+	eth = data;
+	iph = (void *)(eth + 1);
+	if ((void *)(iph + 1) > data_end)
+		return XDP_PASS;
+	len = data_end - data;
+	/*
+	 * Plain IPv4 from the port's own MAC, without options, not a fragment,
+	 * the whole packet in this one buffer (a GSO packet is multi-buffer)
+	 * and no Ethernet padding: anything else is tc's.
+	 */
+	if (eth->h_proto != bpf_htons(ETH_P_IP) ||
+	    !mac_eq(eth->h_source, port->mac) || mac_is_multicast(eth->h_dest) ||
+	    iph->version != 4 || iph->ihl != 5 ||
+	    (iph->frag_off & (IP_MF_BE | IP_OFFSET_BE)) ||
+	    bpf_ntohs(iph->tot_len) != len - ETH_HLEN ||
+	    bpf_xdp_get_buff_len(ctx) != len ||
+	    !port_src_allowed(port, ifindex, iph->saddr) ||
+	    !l4_csum_complete(iph, data_end))
+		return XDP_PASS;
+
+	vtep_be = fast_destination(port, eth, iph, &hop);
+	if (!vtep_be)
+		return XDP_PASS;
+	tx.ep_id = port->endpoint_id;
+	tx.vni = hop.rt ? hop.rt->vni : port->vni;
+	tx.len = len;
+	tx.hash = flow_hash_ipv4(iph, data_end);
+	tx.tos = iph->tos & ~0x3; /* DSCP; ECN is not copied */
+	tx.ipv4 = 1;
+
+	/* Too big: tc answers with ICMP fragmentation-needed or drops. */
+	if (bpf_check_mtu(ctx, vnet_cfg.underlay_ifindex, &mtu,
+			  VNET_VXLAN_OVERHEAD, 0) != BPF_MTU_CHK_RET_SUCCESS)
+		return XDP_PASS;
+	/* No resolved underlay neighbour: tc's bpf_redirect_neigh resolves it. */
+	encap_fib_params(&fib, vtep_be, tx.tos, ifindex);
+	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+		return XDP_PASS;
+
+	/* The sender's egress policy, as tc checks it: before routing. */
+	if (port->policy_in | port->policy_out) {
+		struct vnet_flow flow;
+		int ret;
+
+		if (policy_flow_parse(iph, data_end, tx.ep_id, port->vni, 1, &flow))
+			return XDP_PASS;
+		ret = policy_check(&flow, port->policy_in, port->policy_out, 1);
+		if (ret < 0)
+			return ret;
+	}
+
+	/*
+	 * From here the frame is ours. A failure to open headroom leaves it
+	 * intact for tc, whose policy check then finds the flow just tracked.
+	 */
+	if (bpf_xdp_adjust_head(ctx, -VNET_VXLAN_OVERHEAD))
+		return XDP_PASS;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + VXLAN_HDRS_LEN + sizeof(struct iphdr) > data_end)
+		return VNET_DROP(VNET_DROP_ERROR);
+	if (hop.rt)
+		route_rewrite(data + VNET_VXLAN_OVERHEAD,
+			      data + VNET_VXLAN_OVERHEAD + ETH_HLEN, &hop);
+	encap_fill(data, len, &tx, vtep_be, &outer);
+	eth = data;
+	mac_copy(eth->h_dest, fib.dmac);
+	mac_copy(eth->h_source, fib.smac);
+	stats_tx(tx.ep_id, len);
+	return bpf_redirect(fib.ifindex, 0);
+}
+
+SEC("xdp.frags")
+int vnet_xdp_endpoint(struct xdp_md *ctx)
+{
+	__u32 ifindex = ctx->ingress_ifindex;
+	const struct vnet_port *port;
+	int ret;
+
+	/* No port (a removed endpoint): tc drops and counts it. */
+	port = bpf_map_lookup_elem(&vnet_ports, &ifindex);
+	if (!port)
+		return XDP_PASS;
+	ret = endpoint_fast(ctx, port, ifindex);
+	if (ret < 0) {
+		stats_drop(-ret, port->endpoint_id);
+		return XDP_DROP;
+	}
+	return ret;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
