@@ -18,6 +18,7 @@
 #include "daemon/log.h"
 #include "datapath/port_sysctl.h"
 #include "netlink/tunnel.h"
+#include "netlink/xdp_features.h"
 #include "daemon/stats_view.h"
 #include "output/document.h"
 #include "reconcile/reconcile.h"
@@ -732,6 +733,7 @@ void Daemon::apply_plan(bool full, bool links) {
     }
   }
   log_delivery_changes(plan);
+  const bool xdp_transmit = decide_xdp_transmit(underlay, notes);
   // Named one by one up to a limit: a host with thousands of absent
   // interfaces would otherwise rewrite (and every --wait re-read) a status
   // file of hundreds of KB each heartbeat.
@@ -755,7 +757,7 @@ void Daemon::apply_plan(bool full, bool links) {
     }
     // Attach before turning forwarding on: forwarding on a port without
     // our filter would let the stack route what the VM sends.
-    Status s = datapath_->ensure_endpoint(link->ifindex);
+    Status s = datapath_->ensure_endpoint(link->ifindex, xdp_transmit);
     if (s) {
       s = datapath::prepare_port_interface(port.interface);
     }
@@ -769,6 +771,36 @@ void Daemon::apply_plan(bool full, bool links) {
   }
   const store::HostState state = errors.empty() ? store::HostState::kOk : store::HostState::kError;
   set_outcome(state, std::move(errors), std::move(notes));
+}
+
+bool Daemon::decide_xdp_transmit(const netlink::LinkInfo* underlay,
+                                  std::vector<std::string>& notes) {
+  if (!opts_.xdp_transmit) {
+    xdp_transmit_ = false;
+    return false;
+  }
+  // Frames redirected to a device without ndo_xdp_xmit are dropped, and a
+  // veth underlay has it only while its peer runs NAPI: asked every pass.
+  std::string why;
+  if (underlay == nullptr) {
+    why = "no underlay interface";
+  } else if (auto f = netlink::xdp_features(underlay->ifindex); !f) {
+    why = "cannot read the underlay's xdp-features (" + f.status().message() + ")";
+  } else if ((*f & netlink::kXdpActNdoXmit) == 0) {
+    why = "the underlay " + underlay->name +
+          " cannot take XDP frames (no ndo_xdp_xmit in its xdp-features; a veth takes them "
+          "only while its peer has an XDP program or GRO on)";
+  }
+  const bool on = why.empty();
+  if (!on) {
+    notes.push_back("--xdp-transmit: off, " + why + "; endpoints transmit through tc");
+  }
+  if (xdp_transmit_ != on) {
+    log_info(on ? std::string("XDP transmit path: on")
+                : "XDP transmit path: off (" + why + ")");
+    xdp_transmit_ = on;
+  }
+  return on;
 }
 
 Result<reconcile::Counts> Daemon::write_maps(const compile::HostPlan& plan,

@@ -96,6 +96,8 @@ class Daemon {
                                        const compile::PlanChange* change);
   // Logs each port whose receive path (its VNET_PORT_F_* flags) changed.
   void log_delivery_changes(const compile::HostPlan& plan);
+  // --xdp-transmit and an underlay that takes XDP frames; a note says why not.
+  bool decide_xdp_transmit(const netlink::LinkInfo* underlay, std::vector<std::string>& notes);
   void keep_neighbours();
   void sweep_conntrack();
   // `base` (kFullResyncInterval, kMapAuditInterval), +-20 %.
@@ -148,6 +150,9 @@ class Daemon {
   // then reconciles just these keys. Otherwise (nullopt) the whole plan.
   std::optional<compile::PlanChange> plan_change_;
   std::uint32_t underlay_ifindex_ = 0;  // where the underlay programs are attached
+  // --xdp-transmit: whether the endpoints' XDP fast path runs (the underlay
+  // takes XDP frames); nullopt until the first pass decided.
+  std::optional<bool> xdp_transmit_;
   // The last failed datapath load/reload: its config and error message.
   std::optional<std::pair<datapath::Config, std::string>> load_failure_;
   std::uint64_t load_failure_generation_ = 0;

@@ -31,6 +31,10 @@ std::variant<Options, int> parse_options(int argc, char** argv) {
                  "the least recently used flow, which is then classified again)")
       ->check(CLI::Range(1024u, 16u << 20))
       ->capture_default_str();
+  app.add_flag("--xdp-transmit", opts.xdp_transmit,
+               "encapsulate what endpoints send in XDP, before any skb exists, when the "
+               "underlay can take XDP frames (faster for VMs on taps; a veth endpoint loses "
+               "GSO); everything the fast path does not take still goes through tc");
   app.add_flag("-v,--verbose", opts.verbose, "log debug messages (libbpf included)");
   try {
     app.parse(argc, argv);

@@ -1,7 +1,7 @@
 #pragma once
 // vnetd's command line (contract §2):
 //   vnetd --host NAME [--store URL] [--pin-dir DIR] [--socket PATH] [--state-dir DIR]
-//         [--conntrack-size N]
+//         [--conntrack-size N] [--xdp-transmit]
 // --store defaults to $VNET_STORE, then file:/var/lib/vnet; --state-dir
 // defaults to /run/vnet/<host> (it holds vnetd.lock: one vnetd per host per
 // machine, with its pid inside for operators).
@@ -25,6 +25,9 @@ struct Options {
   std::string state_dir;
   // Entries of the security groups' connection tracking table (LRU).
   std::uint32_t conntrack_size = kDefaultConntrackSize;
+  // The XDP transmit fast path on endpoint interfaces (docs/architecture.md,
+  // "The XDP transmit path"): off by default, it costs a veth VM its GSO.
+  bool xdp_transmit = false;
   bool verbose = false;
 };
 

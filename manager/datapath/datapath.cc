@@ -18,6 +18,7 @@
 #include "tc_endpoint.skel.h"
 #include "tc_tunnel.skel.h"
 #include "tc_underlay.skel.h"
+#include "xdp_endpoint.skel.h"
 #include "xdp_underlay.skel.h"
 #include "datapath/attach.h"
 #include "util/fs.h"
@@ -36,6 +37,7 @@ using XdpUnderlay = SkelPtr<xdp_underlay, xdp_underlay__destroy>;
 using TcTunnel = SkelPtr<tc_tunnel, tc_tunnel__destroy>;
 using TcUnderlay = SkelPtr<tc_underlay, tc_underlay__destroy>;
 using TcEndpoint = SkelPtr<tc_endpoint, tc_endpoint__destroy>;
+using XdpEndpoint = SkelPtr<xdp_endpoint, xdp_endpoint__destroy>;
 
 // Opens a skeleton with every LIBBPF_PIN_BY_NAME map under `pin_dir`
 // (reused when pinned, created and pinned otherwise), sets its rodata
@@ -304,6 +306,12 @@ class ProgramSet {
       return tce.status();
     }
     set->tc_endpoint_ = std::move(*tce);
+    auto xde = load_skeleton<XdpEndpoint>("vnet_xdp_endpoint", xdp_endpoint__open_opts,
+                                          xdp_endpoint__load, pin_dir, cfg);
+    if (!xde) {
+      return xde.status();
+    }
+    set->xdp_endpoint_ = std::move(*xde);
     return set;
   }
 
@@ -314,6 +322,9 @@ class ProgramSet {
   int tc_tunnel_fd() const { return bpf_program__fd(tc_tunnel_->progs.vnet_tc_tunnel); }
   int tc_underlay_fd() const { return bpf_program__fd(tc_underlay_->progs.vnet_tc_underlay); }
   int tc_endpoint_fd() const { return bpf_program__fd(tc_endpoint_->progs.vnet_tc_endpoint); }
+  int xdp_endpoint_fd() const {
+    return bpf_program__fd(xdp_endpoint_->progs.vnet_xdp_endpoint);
+  }
 
  private:
   ProgramSet() = default;
@@ -322,6 +333,7 @@ class ProgramSet {
   TcTunnel tc_tunnel_;
   TcUnderlay tc_underlay_;
   TcEndpoint tc_endpoint_;
+  XdpEndpoint xdp_endpoint_;
 };
 
 // ---- Datapath ---------------------------------------------------------------
@@ -425,8 +437,25 @@ Status Datapath::ensure_tunnel(std::uint32_t ifindex) {
   return ensure(ifindex, Hook::kTcIngress, programs_->tc_tunnel_fd());
 }
 
-Status Datapath::ensure_endpoint(std::uint32_t ifindex) {
-  return ensure(ifindex, Hook::kTcIngress, programs_->tc_endpoint_fd());
+Status Datapath::ensure_endpoint(std::uint32_t ifindex, bool xdp_transmit) {
+  // tc first: from the moment XDP runs, whatever it passes needs tc.
+  if (Status s = ensure(ifindex, Hook::kTcIngress, programs_->tc_endpoint_fd()); !s) {
+    return s;
+  }
+  if (xdp_transmit) {
+    return ensure(ifindex, Hook::kXdp, programs_->xdp_endpoint_fd());
+  }
+  // Off: remove ours (an earlier vnetd's with --xdp-transmit), once.
+  auto key = std::make_pair(ifindex, Hook::kXdp);
+  if (auto it = attached_.find(key); it != attached_.end() && it->second == kNoProgram) {
+    return Status::ok();
+  }
+  if (Status s = detach_xdp(ifindex); !s) {
+    attached_.erase(key);
+    return s;
+  }
+  attached_[key] = kNoProgram;
+  return Status::ok();
 }
 
 Status Datapath::release_underlay(std::uint32_t ifindex) {

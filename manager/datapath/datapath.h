@@ -1,5 +1,5 @@
 #pragma once
-// vnet's loaded datapath: the three programs (libbpf skeletons embedded in
+// vnet's loaded datapath: the five programs (libbpf skeletons embedded in
 // vnetd) sharing one set of maps pinned by name under --pin-dir, plus the
 // pinned ABI marker that keeps a vnetd from adopting maps of another layout.
 //
@@ -90,8 +90,10 @@ class Datapath {
   Status ensure_underlay(std::uint32_t ifindex);
   // vnetd's VXLAN device (collect_md): tc ingress.
   Status ensure_tunnel(std::uint32_t ifindex);
-  // A local endpoint's host-side interface: tc ingress.
-  Status ensure_endpoint(std::uint32_t ifindex);
+  // A local endpoint's host-side interface: tc ingress, and with
+  // `xdp_transmit` the XDP fast path in front of it (vnet_xdp_endpoint;
+  // without, vnet's XDP program is removed from the interface).
+  Status ensure_endpoint(std::uint32_t ifindex, bool xdp_transmit);
   // An interface that stopped being the underlay: remove vnet's XDP and tc
   // programs so it no longer terminates VXLAN.
   Status release_underlay(std::uint32_t ifindex);
@@ -116,7 +118,9 @@ class Datapath {
   std::string pin_dir_;
   std::unique_ptr<ProgramSet> programs_;
   std::map<std::string, std::unique_ptr<PinnedMap>> maps_;
-  // (ifindex, hook) -> program id we attached or found there.
+  // (ifindex, hook) -> program id we attached or found there; kNoProgram:
+  // we made sure none of ours is there.
+  static constexpr std::uint32_t kNoProgram = 0;
   std::map<std::pair<std::uint32_t, Hook>, std::uint32_t> attached_;
 };
 

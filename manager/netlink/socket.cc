@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <ctime>
 
 namespace vnet::netlink {
@@ -123,12 +124,13 @@ void Socket::Closer::operator()(mnl_socket* s) const { mnl_socket_close(s); }
 
 Socket::~Socket() = default;
 
-Result<Socket> Socket::open(std::uint32_t groups, bool nonblocking) {
+Result<Socket> Socket::open(std::uint32_t groups, bool nonblocking, int bus) {
   Socket s;
   int flags = SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
-  s.nl_.reset(mnl_socket_open2(NETLINK_ROUTE, flags));
+  const char* what = bus == NETLINK_ROUTE ? "rtnetlink" : "netlink";
+  s.nl_.reset(mnl_socket_open2(bus, flags));
   if (!s.nl_) {
-    return Status::os_error("open rtnetlink socket", errno);
+    return Status::os_error(std::string("open ") + what + " socket", errno);
   }
   int one = 1;
   // Best effort: older kernels lack these; errors just lose detail.
@@ -143,7 +145,7 @@ Result<Socket> Socket::open(std::uint32_t groups, bool nonblocking) {
     }
   }
   if (mnl_socket_bind(s.nl_.get(), groups, MNL_SOCKET_AUTOPID) != 0) {
-    return Status::os_error("bind rtnetlink socket", errno);
+    return Status::os_error(std::string("bind ") + what + " socket", errno);
   }
   s.portid_ = mnl_socket_get_portid(s.nl_.get());
   s.seq_ = static_cast<std::uint32_t>(time(nullptr));

@@ -39,8 +39,10 @@ std::optional<std::int32_t> listen_nsid_from_cmsg(msghdr* msg);
 class Socket {
  public:
   // `groups`: RTMGRP_* multicast groups to join (0 for a request socket).
-  // A subscription socket is non-blocking so it can sit in epoll.
-  static Result<Socket> open(std::uint32_t groups = 0, bool nonblocking = false);
+  // A subscription socket is non-blocking so it can sit in epoll. `bus`:
+  // NETLINK_ROUTE, or NETLINK_GENERIC for a generic netlink family.
+  static Result<Socket> open(std::uint32_t groups = 0, bool nonblocking = false,
+                             int bus = NETLINK_ROUTE);
 
   Socket(Socket&&) noexcept = default;
   Socket& operator=(Socket&&) noexcept = default;
