@@ -425,14 +425,16 @@ vnetctl() { "$VNETCTL" --store "$LAB_STORE" "$@"; }
 lab_sock() { echo "$LAB_DIR/$1.sock"; }
 lab_pin_dir() { echo "$LAB_BPF/$1"; }
 
-# lab_vnetd HOST: start vnetd for HOST inside its namespace and wait until
-# its control socket answers.
+# lab_vnetd HOST [VNETD_ARGS...]: start vnetd for HOST inside its namespace
+# (with any extra flags, e.g. --xdp-transmit) and wait until its control
+# socket answers.
 lab_vnetd() {
   local host=$1 pid
+  shift
   mkdir -p "$LAB_BPF/$host"
   ip netns exec "$P-$host" "$VNETD" --host "$host" --store "$LAB_STORE" \
     --pin-dir "$LAB_BPF/$host" --socket "$LAB_DIR/$host.sock" --state-dir "$LAB_DIR/state-$host" \
-    >>"$LAB_DIR/vnetd-$host.log" 2>&1 &
+    "$@" >>"$LAB_DIR/vnetd-$host.log" 2>&1 &
   pid=$!
   echo "$pid" >"$LAB_DIR/vnetd-$host.pid"
   LAB_VNETD_PIDS[$host]=$pid
