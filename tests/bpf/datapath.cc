@@ -31,6 +31,10 @@
 #include "tc_endpoint.skel.h"
 #define VT_HAVE_TC_ENDPOINT 1
 #endif
+#if __has_include("xdp_endpoint.skel.h")
+#include "xdp_endpoint.skel.h"
+#define VT_HAVE_XDP_ENDPOINT 1
+#endif
 
 namespace vt {
 
@@ -43,7 +47,7 @@ struct ProgState {
   std::string error;
   std::function<void()> destroy;
 };
-ProgState g_prog[4];
+ProgState g_prog[5];
 MapFds g_maps;
 #ifdef VT_HAVE_TC_TUNNEL
 test_tunnel_shim* g_shim = nullptr;
@@ -416,13 +420,15 @@ const char* prog_name(Prog p) {
       return "vnet_tc_endpoint";
     case Prog::kTcUnderlay:
       return "vnet_tc_underlay";
+    case Prog::kXdpEndpoint:
+      return "vnet_xdp_endpoint";
   }
   return "?";
 }
 
 std::string verdict_name(Prog p, std::uint32_t v) {
   static const char* xdp[] = {"XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT"};
-  if (p == Prog::kXdpUnderlay) {
+  if (p == Prog::kXdpUnderlay || p == Prog::kXdpEndpoint) {
     return v < 5 ? xdp[v] : "XDP_?" + std::to_string(v);
   }
   switch (static_cast<int>(v)) {
@@ -478,6 +484,9 @@ bool programs_load(std::string* err) {
 #endif
 #ifdef VT_HAVE_TC_UNDERLAY
   VT_LOAD(tc_underlay, 3);
+#endif
+#ifdef VT_HAVE_XDP_ENDPOINT
+  VT_LOAD(xdp_endpoint, 4);
 #endif
   g_maps.ports = map_fd(VNET_MAP_PORTS);
   g_maps.port_src = map_fd(VNET_MAP_PORT_SRC);
@@ -687,7 +696,8 @@ RunResult run_prog(Prog p, const Bytes& in, const std::string& ifname) {
   xdp_md xctx{};
   __sk_buff sctx{};
   const int idx = ifindex(ifname);
-  if (p == Prog::kXdpUnderlay) {
+  const bool xdp = p == Prog::kXdpUnderlay || p == Prog::kXdpEndpoint;
+  if (xdp) {
     xctx.data_end = static_cast<__u32>(in.size());
     xctx.ingress_ifindex = static_cast<__u32>(idx);
     o.ctx_in = &xctx;
@@ -708,7 +718,7 @@ RunResult run_prog(Prog p, const Bytes& in, const std::string& ifname) {
     return r;
   }
   r.verdict = o.retval;
-  r.mark = p == Prog::kXdpUnderlay ? 0 : sctx.mark;
+  r.mark = xdp ? 0 : sctx.mark;
   r.out.assign(out.begin(), out.begin() + std::min<std::size_t>(o.data_size_out, out.size()));
   return r;
 }
@@ -967,7 +977,8 @@ void Datapath::SetUpTestSuite() {
 void Datapath::SetUp() {
   bool any = false;
   std::string why;
-  for (Prog p : {Prog::kXdpUnderlay, Prog::kTcTunnel, Prog::kTcEndpoint, Prog::kTcUnderlay}) {
+  for (Prog p : {Prog::kXdpUnderlay, Prog::kTcTunnel, Prog::kTcEndpoint, Prog::kTcUnderlay,
+                 Prog::kXdpEndpoint}) {
     any |= program_available(p, &why);
   }
   if (!any) {

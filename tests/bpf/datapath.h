@@ -1,4 +1,4 @@
-// The three vnet programs loaded once with a shared pin root (plus the test
+// The vnet programs loaded once with a shared pin root (plus the test
 // shim that gives vnet_tc_tunnel its tunnel metadata), the topology of
 // lab.h written into their maps through the abi.h structs, one-shot
 // BPF_PROG_TEST_RUN, map snapshots and the generic expectation checker every
@@ -19,7 +19,7 @@
 
 namespace vt {
 
-enum class Prog { kXdpUnderlay, kTcTunnel, kTcEndpoint, kTcUnderlay };
+enum class Prog { kXdpUnderlay, kTcTunnel, kTcEndpoint, kTcUnderlay, kXdpEndpoint };
 const char* prog_name(Prog p);
 
 // Verdicts (uapi values, spelled out so a reader needs no header).

@@ -456,7 +456,7 @@ TEST_F(Encap, CountersAccumulatePerEndpoint) {
 TEST_F(Datapath, AllMapsPinnedByAbiName) {
   bool any = false;
   std::string why;
-  for (Prog p : {Prog::kXdpUnderlay, Prog::kTcTunnel, Prog::kTcEndpoint}) {
+  for (Prog p : {Prog::kXdpUnderlay, Prog::kTcTunnel, Prog::kTcEndpoint, Prog::kXdpEndpoint}) {
     any |= program_available(p, &why);
   }
   if (!any) {
