@@ -7,10 +7,12 @@
  * redirects it to the underlay without an skb. Everything else it passes,
  * untouched, to vnet_tc_endpoint on the same interface, which does the whole
  * job: ARP, broadcast, local delivery, ICMP errors, frames too big for the
- * underlay, spoofed frames (dropped and counted there), anything whose
- * checksum is left to offload, and any lookup that fails. So the fast path
- * never decides what tc would not: its output is tc's output, byte for
- * byte, and the only verdict of its own is a security group's drop.
+ * underlay, spoofed frames (dropped and counted there), checksums it cannot
+ * vouch for, and any lookup that fails. So the fast path never decides what
+ * tc would not: its output is what tc puts on the wire, byte for byte (a
+ * checksum left to offload is finished here, where tc's skb has the
+ * underlay device finish it), and its only verdict of its own is a security
+ * group's drop.
  *
  * The order matters: every check that may still pass the frame to tc comes
  * before the security group (which records a new flow in conntrack), and
@@ -33,51 +35,146 @@
 #include "lib/policy.h"
 #include "lib/stats.h"
 
-/*
- * Is the L4 checksum finished? A VM's stack leaves TCP and UDP checksums to
- * offload (CHECKSUM_PARTIAL): the field then holds the folded pseudo-header
- * sum, and only the skb, which XDP does not see, says so. Such a frame goes
- * to tc, whose skb keeps that state. A finished checksum equal to the
- * pseudo-header sum by chance goes to tc too, which is merely slower.
- * Protocols whose checksum may be offloaded another way (SCTP's CRC32c)
- * always go to tc; ICMP is always checksummed in full by the sender.
- */
-static __always_inline int l4_csum_complete(const struct iphdr *iph,
-					    void *data_end)
-{
-	__u16 l4_len = bpf_ntohs(iph->tot_len) - sizeof(*iph);
-	void *l4 = (void *)(iph + 1);
-	__u64 sum;
-	__u16 check;
+/* Longest TCP/UDP segment whose checksum the fast path sums (a 1500-byte MTU). */
+#define L4_SUM_MAX 1536
 
+static __always_inline __u32 csum_fold64(__u64 sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	return (__u32)sum;
+}
+
+/* Adds `n` bytes at p to sum when len has that bit; advances p, len. */
+#define CSUM_CHUNK(n)							\
+	if (len & (n)) {						\
+		if (p + (n) > data_end)					\
+			return -1;					\
+		if ((n) > 512) {					\
+			sum = bpf_csum_diff(NULL, 0, p, 512, csum_fold64(sum)); \
+			sum = bpf_csum_diff(NULL, 0, p + 512, (n) - 512,	\
+					    csum_fold64(sum));		\
+		} else {						\
+			sum = bpf_csum_diff(NULL, 0, p, (n), csum_fold64(sum)); \
+		}							\
+		p += (n);						\
+		len -= (n);						\
+	}
+
+/*
+ * Ones' complement sum, in memory order like the fields it checks, of the
+ * `len` (< 2048) bytes at `off` in the frame, plus `seed`, as a 32-bit
+ * partial sum; -1 when they are not all in the frame. Power-of-two chunks
+ * of bpf_csum_diff straight over the packet (at most 512 bytes a call),
+ * the last odd bytes by hand (RFC 1071: an odd byte is padded with a zero). A global
+ * function: the verifier walks its branches once, not once per path of
+ * the caller.
+ */
+__noinline __s64 csum_frame_bytes(struct xdp_md *ctx, __u32 off, __u32 len,
+				  __u32 seed)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u64 sum = seed;
+	void *p;
+
+	if (off > 128 || len > L4_SUM_MAX)
+		return -1;
+	p = data + off;
+	CSUM_CHUNK(1024)
+	CSUM_CHUNK(512)
+	CSUM_CHUNK(256)
+	CSUM_CHUNK(128)
+	CSUM_CHUNK(64)
+	CSUM_CHUNK(32)
+	CSUM_CHUNK(16)
+	CSUM_CHUNK(8)
+	CSUM_CHUNK(4)
+	if (len & 2) {
+		if (p + 2 > data_end)
+			return -1;
+		sum += *(__u16 *)p;
+		p += 2;
+	}
+	if (len & 1) {
+		if (p + 1 > data_end)
+			return -1;
+		sum += *(__u8 *)p;
+	}
+	return csum_fold64(sum);
+}
+
+/*
+ * The L4 checksum, which an skb would carry as state XDP cannot see. A
+ * VM's stack leaves TCP and UDP checksums to offload (CHECKSUM_PARTIAL):
+ * the field holds the folded pseudo-header sum and the rest is owed by
+ * whoever transmits, which tc's skb remembers. So the fast path sums the
+ * segment: a checksum that verifies is finished; a field that holds the
+ * pseudo-header sum is finished here (*fix: the value to write, the same
+ * bytes offload would put on the wire); anything else goes to tc, which
+ * knows. UDP without a checksum goes to tc too: it is what a guest's own
+ * tunnel (VXLAN, Geneve) sends with the inner checksum still owed, and
+ * only the skb's csum_start says so. ICMP is always finished by the
+ * sender; other protocols that may be offloaded (SCTP's CRC32c) go to tc.
+ */
+enum l4_csum {
+	L4_CSUM_TC,     /* not ours to vouch for */
+	L4_CSUM_READY,  /* finished (or none needed): sent as it is */
+	L4_CSUM_FINISH, /* owed: *fix is the checksum to write (0 is a value) */
+};
+
+static __always_inline enum l4_csum l4_csum_ready(struct xdp_md *ctx,
+						    const struct iphdr *iph,
+						    void *data_end, __u16 *fix)
+{
+	__u32 l4_len = bpf_ntohs(iph->tot_len) - sizeof(*iph);
+	void *l4 = (void *)(iph + 1);
+	__u16 field, pseudo;
+	__s64 l4_sum;
+	__u64 sum;
+
+	*fix = 0;
 	switch (iph->protocol) {
 	case IPPROTO_TCP: {
 		struct tcphdr *th = l4;
 
 		if ((void *)(th + 1) > data_end)
-			return 0;
-		check = th->check;
+			return L4_CSUM_TC;
+		field = th->check;
 		break;
 	}
 	case IPPROTO_UDP: {
 		struct udphdr *uh = l4;
 
-		if ((void *)(uh + 1) > data_end)
-			return 0;
-		if (!uh->check)
-			return 1; /* UDP without a checksum */
-		check = uh->check;
+		if ((void *)(uh + 1) > data_end || !uh->check)
+			return L4_CSUM_TC;
+		field = uh->check;
 		break;
 	}
 	case IPPROTO_ICMP:
-		return 1;
+		return L4_CSUM_READY;
 	default:
-		return 0;
+		return L4_CSUM_TC;
 	}
+	if (l4_len > L4_SUM_MAX)
+		return L4_CSUM_TC;
 	/* RFC 768/793 pseudo-header, summed in network order like the field */
 	sum = (__u64)iph->saddr + iph->daddr + bpf_htons(iph->protocol) +
 	      bpf_htons(l4_len);
-	return check != (__u16)~csum_fold32(sum);
+	pseudo = (__u16)~csum_fold32(sum);
+	l4_sum = csum_frame_bytes(ctx, ETH_HLEN + sizeof(*iph), l4_len, csum_fold64(sum));
+	if (l4_sum < 0)
+		return L4_CSUM_TC;
+	sum = l4_sum;
+	if (!csum_fold32(sum))
+		return L4_CSUM_READY; /* verifies */
+	if (field != pseudo)
+		return L4_CSUM_TC;
+	/* The sum with the field at 0: ones' complement subtraction of it. */
+	*fix = csum_fold32(sum + (__u16)~field);
+	if (!*fix && iph->protocol == IPPROTO_UDP)
+		*fix = 0xffff; /* RFC 768: a computed 0 is sent as all ones */
+	return L4_CSUM_FINISH;
 }
 
 /*
@@ -138,6 +235,9 @@ static __always_inline int endpoint_fast(struct xdp_md *ctx,
 	struct iphdr outer;
 	__u32 len, mtu = 0;
 	__be32 vtep_be;
+	enum l4_csum csum;
+	__u16 csum_fix;
+	int is_tcp;
 
 	eth = data;
 	iph = (void *)(eth + 1);
@@ -155,8 +255,10 @@ static __always_inline int endpoint_fast(struct xdp_md *ctx,
 	    (iph->frag_off & (IP_MF_BE | IP_OFFSET_BE)) ||
 	    bpf_ntohs(iph->tot_len) != len - ETH_HLEN ||
 	    bpf_xdp_get_buff_len(ctx) != len ||
-	    !port_src_allowed(port, ifindex, iph->saddr) ||
-	    !l4_csum_complete(iph, data_end))
+	    !port_src_allowed(port, ifindex, iph->saddr))
+		return XDP_PASS;
+	csum = l4_csum_ready(ctx, iph, data_end, &csum_fix);
+	if (csum == L4_CSUM_TC)
 		return XDP_PASS;
 
 	vtep_be = fast_destination(port, eth, iph, &hop);
@@ -168,6 +270,7 @@ static __always_inline int endpoint_fast(struct xdp_md *ctx,
 	tx.hash = flow_hash_ipv4(iph, data_end);
 	tx.tos = iph->tos & ~0x3; /* DSCP; ECN is not copied */
 	tx.ipv4 = 1;
+	is_tcp = iph->protocol == IPPROTO_TCP;
 
 	/* Too big: tc answers with ICMP fragmentation-needed or drops. */
 	if (bpf_check_mtu(ctx, vnet_cfg.underlay_ifindex, &mtu,
@@ -176,6 +279,12 @@ static __always_inline int endpoint_fast(struct xdp_md *ctx,
 	/* No resolved underlay neighbour: tc's bpf_redirect_neigh resolves it. */
 	encap_fib_params(&fib, vtep_be, tx.tos, ifindex);
 	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+		return XDP_PASS;
+	/*
+	 * Only the underlay was checked for its MTU and for taking XDP frames
+	 * (vnetd: xdp-features); a route out of another interface is tc's.
+	 */
+	if (fib.ifindex != vnet_cfg.underlay_ifindex)
 		return XDP_PASS;
 
 	/* The sender's egress policy, as tc checks it: before routing. */
@@ -203,6 +312,15 @@ static __always_inline int endpoint_fast(struct xdp_md *ctx,
 	if (hop.rt)
 		route_rewrite(data + VNET_VXLAN_OVERHEAD,
 			      data + VNET_VXLAN_OVERHEAD + ETH_HLEN, &hop);
+	if (csum == L4_CSUM_FINISH) {
+		/* TCP's check at 16, UDP's at 6: headers checked above */
+		__u16 *check = data + VXLAN_HDRS_LEN + sizeof(struct iphdr) +
+			       (is_tcp ? 16 : 6);
+
+		if ((void *)(check + 1) > data_end)
+			return VNET_DROP(VNET_DROP_ERROR);
+		*check = csum_fix;
+	}
 	encap_fill(data, len, &tx, vtep_be, &outer);
 	eth = data;
 	mac_copy(eth->h_dest, fib.dmac);

@@ -205,8 +205,9 @@ static __always_inline int encap_push(struct __sk_buff *skb,
  * arrived on the endpoint's port `ifindex`: the helper requires IPv4
  * forwarding on fib->ifindex, and vnetd turns it on for port interfaces
  * (whose traffic never reaches the stack) rather than on the underlay,
- * which would make the host a router. tot_len 0: no MTU check by the
- * helper (the callers check against the underlay first).
+ * which would make the host a router. tot_len 0: tc's helper then checks
+ * the skb against the egress device's MTU, XDP's checks nothing
+ * (vnet_xdp_endpoint checks the underlay's with bpf_check_mtu).
  */
 static __always_inline void encap_fib_params(struct bpf_fib_lookup *fib,
 					     __be32 vtep_be, __u8 tos,

@@ -180,6 +180,8 @@ bool lab_setup(std::string* err) {
       // What vnetd creates: vnet_tc_tunnel's device (its tests run there).
       "ip link add vnet-vxlan type vxlan external dstport 4789 nolearning",
       "ip link set vnet-vxlan up",
+      // Not the underlay: a VTEP routed out of it is not the fast path's.
+      "ip link add ul2 address " + mac_str(kUl2Mac) + " mtu 1500 type veth peer name ul3",
   };
   for (const auto& c : cmds) {
     if (!sh(c, err)) {
@@ -187,7 +189,7 @@ bool lab_setup(std::string* err) {
     }
   }
   for (const char* dev : {"ul0", "ul1", "vm1-h", "vm1-c", "vm2-h", "vm2-c", "vm6-h", "vm6-c", "vm9-h",
-                          "vm9-c", "t2vm1-h", "t2vm1-c", "t2vm2-h", "t2vm2-c"}) {
+                          "vm9-c", "t2vm1-h", "t2vm1-c", "t2vm2-h", "t2vm2-c", "ul2", "ul3"}) {
     if (!sh(std::string("ip link set ") + dev + " up", err)) {
       return false;
     }
@@ -199,6 +201,8 @@ bool lab_setup(std::string* err) {
       "ip neigh replace 198.18.0.4 lladdr " + mac_str(kVtepT2bMac) + " nud permanent dev ul0",
       "ip neigh replace 198.18.0.254 lladdr " + mac_str(kGwMac) + " nud permanent dev ul0",
       "ip route add 198.18.1.0/24 via 198.18.0.254 dev ul0",
+      "ip addr add 198.19.0.1/24 dev ul2",
+      "ip neigh replace 198.19.0.2 lladdr " + mac_str(kVtepOtherIfMac) + " nud permanent dev ul2",
   };
   for (const auto& c : l3) {
     if (!sh(c, err)) {

@@ -13,6 +13,10 @@
 //   │   198.18.1.0/24 via 198.18.0.254: VTEP B 198.18.1.3 (vni 1001)       │
 //   │   198.18.0.7: on-link, no neighbour (unresolved VTEP, vni 3001)      │
 //   │   203.0.113.5: no route (unroutable VTEP)                            │
+//   │ ul2 198.19.0.1/24 02:ee:00:00:02:01 ══ ul3   (not the underlay)      │
+//   │   permanent neighbour 198.19.0.2 02:ee:00:00:02:02: a VTEP whose     │
+//   │   route leaves through ul2; in no map (xdp_endpoint_test.cc adds     │
+//   │   the fdb entry it needs)                                            │
 //   │                                                                      │
 //   │ vm1-h ══ vm1-c     vni 1001 ep 1  02:..:11 10.0.1.11  veth (PEER)    │
 //   │ vm2-h ══ vm2-c     vni 1001 ep 2  02:..:12 10.0.1.12  veth (PEER)    │
@@ -53,6 +57,8 @@ inline constexpr Mac kVtepT2aMac{{0x02, 0xee, 0, 0, 0, 0x03}};
 inline constexpr Mac kVtepT2bMac{{0x02, 0xee, 0, 0, 0, 0x04}};
 inline constexpr Mac kGwMac{{0x02, 0xee, 0, 0, 0, 0xfe}};
 inline constexpr Mac kVtepBMacUnused{{0x02, 0xee, 0, 0, 0x01, 0x03}};  // B's own MAC (never on our link)
+inline constexpr Mac kUl2Mac{{0x02, 0xee, 0, 0, 0x02, 0x01}};
+inline constexpr Mac kVtepOtherIfMac{{0x02, 0xee, 0, 0, 0x02, 0x02}};
 
 inline constexpr std::uint32_t kVtepLocal = ip4(198, 18, 0, 1);
 inline constexpr std::uint32_t kVtepA = ip4(198, 18, 0, 2);
@@ -63,6 +69,7 @@ inline constexpr std::uint32_t kVtepUnknown = ip4(198, 18, 0, 9);
 inline constexpr std::uint32_t kGw = ip4(198, 18, 0, 254);
 inline constexpr std::uint32_t kVtepB = ip4(198, 18, 1, 3);
 inline constexpr std::uint32_t kVtepUnroutable = ip4(203, 0, 113, 5);
+inline constexpr std::uint32_t kVtepOtherIf = ip4(198, 19, 0, 2);  // routed out of ul2, not ul0
 inline constexpr std::uint16_t kVxlanPort = 4789;
 inline constexpr unsigned kUnderlayMtu = 1500;
 
