@@ -44,7 +44,10 @@ FRAME_HEX+=4500002e000040004011ae97c6120001c6120002             # IPv4
 FRAME_HEX+=04000009001a0000                                     # UDP
 FRAME_HEX+=$(printf '00%.0s' $(seq 18))                         # payload
 FRAME_LEN=60
+# The same frame with its UDP checksum (6f89), for --csum-offset.
+FRAME_CSUM_HEX=${FRAME_HEX:0:80}6f89${FRAME_HEX:84}
 SPORT_OFFSET=34     # 14 Ethernet + 20 IPv4
+CSUM_OFFSET=40      # the UDP checksum
 SPORT=1024
 FLOWS=1000
 
@@ -76,7 +79,7 @@ for dev in tg-b tg-c tg-d; do
   ip -n "$P-sink" link set "$dev" up
 done
 
-tg_gen() { vn_exec gen "$TG" gen --dev tg-a --frame-hex "$FRAME_HEX" "$@"; }
+tg_gen() { vn_exec gen "$TG" gen --dev tg-a --frame-hex "${GEN_FRAME:-$FRAME_HEX}" "$@"; }
 tg_sink() { vn_exec sink "$TG" "$@"; }
 sink_read() { tg_sink sink read --pin "$PIN"; }
 sink_counts() { json_eval "$(sink_read)" "d['packets'] > 0"; }
@@ -97,7 +100,7 @@ s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
 s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE
 s.bind(("tg-b", 3))
 open(ready, "w").close()
-ports, frames = set(), 0
+ports, frames, checked, bad = set(), 0, 0, 0
 deadline = time.monotonic() + duration
 while time.monotonic() < deadline and len(ports) < want:
     if not select.select([s], [], [], 0.05)[0]:
@@ -105,11 +108,20 @@ while time.monotonic() < deadline and len(ports) < want:
             break
         continue
     data = s.recv(2048)
-    if len(data) >= 36 and data[12:14] == b"\x08\x00" and data[23] == 17:
+    if len(data) >= 42 and data[12:14] == b"\x08\x00" and data[23] == 17:
         frames += 1
         ports.add(struct.unpack("!H", data[34:36])[0])
-print(json.dumps({"frames": frames, "distinct": len(ports),
-                  "min": min(ports, default=None), "max": max(ports, default=None)}))
+        if data[40:42] != b"\0\0":
+            # RFC 768: the pseudo header and the segment sum to 0xffff.
+            seg = data[34:34 + struct.unpack("!H", data[38:40])[0]]
+            d = data[26:34] + struct.pack("!BBH", 0, 17, len(seg)) + seg + b"\0" * (len(seg) % 2)
+            s_ = sum(struct.unpack("!%dH" % (len(d) // 2), d))
+            while s_ >> 16:
+                s_ = (s_ & 0xFFFF) + (s_ >> 16)
+            checked += 1
+            bad += s_ != 0xFFFF
+print(json.dumps({"frames": frames, "distinct": len(ports), "csum_checked": checked,
+                  "csum_bad": bad, "min": min(ports, default=None), "max": max(ports, default=None)}))
 PY
 
 # The first IPv4 frame arriving on tg-d, as JSON {hex} ({} after 10 s).
@@ -226,6 +238,16 @@ ports=$(sniff_gen sniff-one 2)
 log "no --flows: $ports"
 check "without --flows: the template's port only" \
   json_eval "$ports" "d['frames'] > 0 and d['distinct'] == 1 and d['min'] == $SPORT"
+ports=$(GEN_FRAME=$FRAME_CSUM_HEX sniff_gen sniff-csum "$FLOWS" --flows "$FLOWS" \
+          --flow-offset "$SPORT_OFFSET" --csum-offset "$CSUM_OFFSET")
+log "--flows $FLOWS --csum-offset $CSUM_OFFSET: $ports"
+check "--csum-offset: every port of the $FLOWS flows, every UDP checksum valid" \
+  json_eval "$ports" "d['distinct'] == $FLOWS and d['csum_checked'] == d['frames'] > 0 and d['csum_bad'] == 0"
+ports=$(GEN_FRAME=$FRAME_CSUM_HEX sniff_gen sniff-nocsum "$FLOWS" --flows "$FLOWS" \
+          --flow-offset "$SPORT_OFFSET")
+log "--flows $FLOWS without --csum-offset: $ports"
+check "without --csum-offset the rewritten ports break the checksum (the check can fail)" \
+  json_eval "$ports" "d['csum_bad'] > 0"
 
 # ---------------------------------------------------------------- 5. tc sink
 # xdp-pass stays: it gives tg-b the NAPI that XDP_TX into a veth needs.

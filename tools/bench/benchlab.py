@@ -87,12 +87,22 @@ def udp(sport, dport, payload):
     return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
 
 
+def udp_checksummed(src_ip, dst_ip, sport, dport, payload):
+    """UDP with its RFC 768 checksum, as a VM's stack (or its NIC) sends it."""
+    seg = udp(sport, dport, payload)
+    pseudo = ip_bytes(src_ip) + ip_bytes(dst_ip) + struct.pack("!BBH", 0, 17, len(seg))
+    c = csum16(pseudo + seg) or 0xFFFF
+    return seg[:6] + struct.pack("!H", c) + seg[8:]
+
+
 def inner_frame(dst_mac, src_mac, src_ip, dst_ip, size, sport=10000, dport=9, ttl=64):
-    """An Ethernet/IPv4/UDP frame of `size` bytes (no FCS; >= 60)."""
+    """An Ethernet/IPv4/UDP frame of `size` bytes (no FCS; >= 60), with a UDP
+    checksum (vnet-trafficgen gen --csum-offset keeps it valid per flow)."""
     size = max(size, 60)
     payload = bytes((i * 7) & 0xFF for i in range(size - 42))
     return eth(dst_mac, src_mac, 0x0800,
-               ipv4(src_ip, dst_ip, 17, udp(sport, dport, payload), ttl=ttl))
+               ipv4(src_ip, dst_ip, 17, udp_checksummed(src_ip, dst_ip, sport, dport, payload),
+                    ttl=ttl))
 
 
 def vxlan_frame(outer_dst_mac, outer_src_mac, src_vtep, dst_vtep, vni, inner,
@@ -104,6 +114,9 @@ def vxlan_frame(outer_dst_mac, outer_src_mac, src_vtep, dst_vtep, vni, inner,
 
 # Offset of the (outer, or only) UDP source port in the frames above.
 UDP_SPORT_OFFSET = 14 + 20
+# Offset of the UDP checksum in an inner frame (0 in the outer headers of
+# vxlan_frame: nothing to keep there).
+UDP_CSUM_OFFSET = 14 + 20 + 6
 
 
 # ------------------------------------------------------------------ CPU and NAPI threads

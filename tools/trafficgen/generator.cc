@@ -83,6 +83,8 @@ Result<GenSkel> load_program(const GenOptions& options) {
   skel->rodata->flow_offset = options.flow_offset;
   skel->rodata->flow_base = options.flows > 1 ? read_be16(options.frame, options.flow_offset) : 0;
   skel->rodata->restore_len = options.restore;
+  skel->rodata->csum_offset = options.flows > 1 ? options.csum_offset : 0;
+  skel->rodata->csum_base = options.csum_offset != 0 ? read_be16(options.frame, options.csum_offset) : 0;
   std::copy_n(options.frame.begin(), options.restore, skel->rodata->template_head);
   int err = trafficgen_gen__load(skel.get());
   if (err != 0) {
@@ -100,6 +102,12 @@ Status validate(const GenOptions& options) {
   if (options.flows > 1) {
     if (options.flow_offset > TG_GEN_MAX_FLOW_OFFSET) {
       return Status::error("--flow-offset must be at most " +
+                           std::to_string(TG_GEN_MAX_FLOW_OFFSET));
+    }
+    if (options.csum_offset > TG_GEN_MAX_FLOW_OFFSET ||
+        static_cast<std::size_t>(options.csum_offset) + 2 > options.frame.size()) {
+      return Status::error("--csum-offset " + std::to_string(options.csum_offset) +
+                           ": beyond the frame or above " +
                            std::to_string(TG_GEN_MAX_FLOW_OFFSET));
     }
     if (static_cast<std::size_t>(options.flow_offset) + 2 > options.frame.size()) {

@@ -19,6 +19,9 @@ struct GenOptions {
   std::vector<std::uint8_t> frame;
   std::uint32_t flows = 1;
   std::uint32_t flow_offset = 0;
+  // A 16-bit Internet checksum covering the flow field, kept valid as it is
+  // rewritten (0: none; a template checksum of 0 is left alone).
+  std::uint32_t csum_offset = 0;
   std::uint32_t restore = 0;  // leading bytes rewritten from the template per frame
   double duration_s = 5.0;
   std::uint32_t batch_size = 0;  // 0: the kernel's default (64)

@@ -33,10 +33,13 @@ namespace {
 
 constexpr const char* kUsage = R"(usage:
   vnet-trafficgen gen --dev IFNAME --frame-hex HEX [--flows N] [--flow-offset OFF]
-                      [--restore BYTES] [--duration SECONDS] [--batch-size N] [--cpu C]
+                      [--csum-offset OFF] [--restore BYTES] [--duration SECONDS]
+                      [--batch-size N] [--cpu C]
       Sends the Ethernet frame HEX out of IFNAME at full rate (XDP live frames,
       XDP_TX; run inside IFNAME's netns). --flows N > 1 rewrites the big-endian
-      16-bit field at --flow-offset to (template value + i % N) for frame i.
+      16-bit field at --flow-offset to (template value + i % N) for frame i,
+      and keeps the Internet checksum at --csum-offset (e.g. UDP's, which
+      covers the ports) valid for each value unless the template's is 0.
       --restore B rewrites the first B bytes (<= 128) of every frame from the
       template first: for paths that rewrite headers in place on the frame's
       page (routing), which the kernel recycles without restoring it.
@@ -188,7 +191,8 @@ class Options {
 
 int cmd_gen(int argc, char** argv) {
   Options opt(argc, argv, 2,
-              {"dev", "frame-hex", "flows", "flow-offset", "restore", "duration", "batch-size", "cpu"});
+              {"dev", "frame-hex", "flows", "flow-offset", "csum-offset", "restore", "duration",
+               "batch-size", "cpu"});
   GenOptions gen;
   gen.dev = opt.required("dev");
   auto frame = parse_frame_hex(opt.required("frame-hex"));
@@ -198,6 +202,7 @@ int cmd_gen(int argc, char** argv) {
   gen.frame = std::move(*frame);
   gen.flows = static_cast<std::uint32_t>(opt.uint("flows", 1, kMaxFlows));
   gen.flow_offset = static_cast<std::uint32_t>(opt.uint("flow-offset", 0, 65535));
+  gen.csum_offset = static_cast<std::uint32_t>(opt.uint("csum-offset", 0, 65535));
   gen.restore = static_cast<std::uint32_t>(opt.uint("restore", 0, TG_GEN_MAX_RESTORE));
   gen.duration_s = opt.seconds("duration", 5.0);
   gen.batch_size = static_cast<std::uint32_t>(opt.uint("batch-size", 0, kMaxBatchSize));
