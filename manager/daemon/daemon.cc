@@ -637,6 +637,7 @@ void Daemon::apply_plan(bool full, bool links) {
     cfg.vxlan_port = plan.vxlan_port;
     cfg.underlay_ifindex = underlay->ifindex;
     cfg.conntrack_size = opts_.conntrack_size;
+    cfg.xdp_transmit = opts_.xdp_transmit;
     // A load that failed for this config (verifier, incompatible pins) is
     // not retried on every link event and resync, which would repeat the
     // verifier log each time: only a new generation or SIGHUP retries.
@@ -731,6 +732,9 @@ void Daemon::apply_plan(bool full, bool links) {
     } else {
       underlay_ifindex_ = underlay->ifindex;
     }
+    if (full) {
+      release_stale_underlays(underlay->ifindex, errors);
+    }
   }
   log_delivery_changes(plan);
   const bool xdp_transmit = decide_xdp_transmit(underlay, notes);
@@ -757,12 +761,20 @@ void Daemon::apply_plan(bool full, bool links) {
     }
     // Attach before turning forwarding on: forwarding on a port without
     // our filter would let the stack route what the VM sends.
-    Status s = datapath_->ensure_endpoint(link->ifindex, xdp_transmit);
+    Status s = datapath_->ensure_endpoint(link->ifindex);
     if (s) {
       s = datapath::prepare_port_interface(port.interface);
     }
     if (!s) {
       errors.push_back("endpoint " + port.endpoint + " (" + port.interface + "): " + s.message());
+      continue;
+    }
+    // The fast path is an addition: the port works without it (tc does
+    // everything), so a port it cannot go on is a note, not an error.
+    if (Status x = datapath_->ensure_endpoint_xdp(link->ifindex, xdp_transmit); !x) {
+      notes.push_back("endpoint " + port.endpoint + " (" + port.interface +
+                      "): XDP transmit path " + (xdp_transmit ? "off: " : "not removed: ") +
+                      x.message());
     }
   }
   if (missing > kMaxMissingNamed) {
@@ -771,6 +783,24 @@ void Daemon::apply_plan(bool full, bool links) {
   }
   const store::HostState state = errors.empty() ? store::HostState::kOk : store::HostState::kError;
   set_outcome(state, std::move(errors), std::move(notes));
+}
+
+void Daemon::release_stale_underlays(std::uint32_t current, std::vector<std::string>& errors) {
+  // The underlay moved while no vnetd ran (or the release at the move
+  // failed): the old interface would go on terminating VXLAN. Any other
+  // interface running vnet's underlay program is one; one vnetd per netns.
+  for (const auto& [ifindex, prog_id] : links_->xdp_links()) {
+    if (ifindex == current || !datapath_->is_underlay_program(prog_id)) {
+      continue;
+    }
+    const netlink::LinkInfo* link = links_->find(ifindex);
+    const std::string name = link != nullptr ? link->name : "ifindex " + std::to_string(ifindex);
+    if (auto s = datapath_->release_underlay(ifindex); !s) {
+      errors.push_back("previous underlay " + name + ": " + s.message());
+    } else {
+      log_info("detached from " + name + ", an underlay the topology no longer names");
+    }
+  }
 }
 
 bool Daemon::decide_xdp_transmit(const netlink::LinkInfo* underlay,
@@ -785,6 +815,14 @@ bool Daemon::decide_xdp_transmit(const netlink::LinkInfo* underlay,
   if (underlay == nullptr) {
     why = "no underlay interface";
   } else if (auto f = netlink::xdp_features(underlay->ifindex); !f) {
+    // A kernel without the netdev family cannot say; a failed query is
+    // transient: keep the last answer rather than detach and re-attach
+    // every port (each attach or detach flips a veth VM's GSO).
+    if (f.status().err() != ENOENT && xdp_transmit_.has_value()) {
+      notes.push_back("--xdp-transmit: cannot read the underlay's xdp-features (" +
+                      f.status().message() + "); keeping the last answer");
+      return *xdp_transmit_;
+    }
     why = "cannot read the underlay's xdp-features (" + f.status().message() + ")";
   } else if ((*f & netlink::kXdpActNdoXmit) == 0) {
     why = "the underlay " + underlay->name +

@@ -96,6 +96,9 @@ class Daemon {
                                        const compile::PlanChange* change);
   // Logs each port whose receive path (its VNET_PORT_F_* flags) changed.
   void log_delivery_changes(const compile::HostPlan& plan);
+  // Full passes: removes vnet's underlay programs from interfaces other
+  // than `current` (an underlay that moved while vnetd was down).
+  void release_stale_underlays(std::uint32_t current, std::vector<std::string>& errors);
   // --xdp-transmit and an underlay that takes XDP frames; a note says why not.
   bool decide_xdp_transmit(const netlink::LinkInfo* underlay, std::vector<std::string>& notes);
   void keep_neighbours();

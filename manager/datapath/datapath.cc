@@ -227,6 +227,7 @@ std::string Config::str() const {
   return std::string("vtep ") + vtep + ", vxlan port " + std::to_string(vxlan_port) +
          ", underlay ifindex " + std::to_string(underlay_ifindex) +
          ", conntrack " + std::to_string(conntrack_size) +
+         (xdp_transmit ? ", xdp transmit" : "") +
          (flags != 0 ? ", flags " + std::to_string(flags) : "");
 }
 
@@ -306,12 +307,14 @@ class ProgramSet {
       return tce.status();
     }
     set->tc_endpoint_ = std::move(*tce);
-    auto xde = load_skeleton<XdpEndpoint>("vnet_xdp_endpoint", xdp_endpoint__open_opts,
-                                          xdp_endpoint__load, pin_dir, cfg);
-    if (!xde) {
-      return xde.status();
+    if (cfg.xdp_transmit) {
+      auto xde = load_skeleton<XdpEndpoint>("vnet_xdp_endpoint", xdp_endpoint__open_opts,
+                                            xdp_endpoint__load, pin_dir, cfg);
+      if (!xde) {
+        return xde.status();
+      }
+      set->xdp_endpoint_ = std::move(*xde);
     }
-    set->xdp_endpoint_ = std::move(*xde);
     return set;
   }
 
@@ -322,8 +325,9 @@ class ProgramSet {
   int tc_tunnel_fd() const { return bpf_program__fd(tc_tunnel_->progs.vnet_tc_tunnel); }
   int tc_underlay_fd() const { return bpf_program__fd(tc_underlay_->progs.vnet_tc_underlay); }
   int tc_endpoint_fd() const { return bpf_program__fd(tc_endpoint_->progs.vnet_tc_endpoint); }
+  // -1 when not loaded (Config::xdp_transmit off).
   int xdp_endpoint_fd() const {
-    return bpf_program__fd(xdp_endpoint_->progs.vnet_xdp_endpoint);
+    return xdp_endpoint_ ? bpf_program__fd(xdp_endpoint_->progs.vnet_xdp_endpoint) : -1;
   }
 
  private:
@@ -437,12 +441,17 @@ Status Datapath::ensure_tunnel(std::uint32_t ifindex) {
   return ensure(ifindex, Hook::kTcIngress, programs_->tc_tunnel_fd());
 }
 
-Status Datapath::ensure_endpoint(std::uint32_t ifindex, bool xdp_transmit) {
-  // tc first: from the moment XDP runs, whatever it passes needs tc.
-  if (Status s = ensure(ifindex, Hook::kTcIngress, programs_->tc_endpoint_fd()); !s) {
-    return s;
-  }
-  if (xdp_transmit) {
+Status Datapath::ensure_endpoint(std::uint32_t ifindex) {
+  return ensure(ifindex, Hook::kTcIngress, programs_->tc_endpoint_fd());
+}
+
+Status Datapath::ensure_endpoint_xdp(std::uint32_t ifindex, bool on) {
+  if (on) {
+    if (programs_->xdp_endpoint_fd() < 0) {
+      return Status::error("vnet_xdp_endpoint is not loaded (the datapath was loaded "
+                           "without --xdp-transmit)",
+                           ENOENT);
+    }
     return ensure(ifindex, Hook::kXdp, programs_->xdp_endpoint_fd());
   }
   // Off: remove ours (an earlier vnetd's with --xdp-transmit), once.
@@ -463,6 +472,13 @@ Status Datapath::release_underlay(std::uint32_t ifindex) {
   Status xdp = detach_xdp(ifindex);
   Status tc = detach_tc_ingress(ifindex);
   return xdp ? tc : xdp;
+}
+
+bool Datapath::is_underlay_program(std::uint32_t prog_id) const {
+  auto theirs = prog_info_by_id(prog_id);
+  auto ours = prog_info_by_fd(programs_->xdp_underlay_fd());
+  // Both names as the kernel keeps them (15 characters).
+  return theirs && ours && theirs->name == ours->name;
 }
 
 void Datapath::forget_attachments() { attached_.clear(); }

@@ -38,6 +38,9 @@ struct Config {
   std::uint16_t flags = 0;  // VNET_CFG_F_*
   // Not in vnet_config: the size of vnet_conntrack (vnetd --conntrack-size).
   std::uint32_t conntrack_size = VNET_CT_DEFAULT_SIZE;
+  // Load vnet_xdp_endpoint (vnetd --xdp-transmit); without, it is never
+  // loaded, so its verification cannot stop a vnetd that does not use it.
+  bool xdp_transmit = false;
   bool operator==(const Config&) const = default;
   vnet_config to_abi() const;
   std::string str() const;
@@ -90,13 +93,18 @@ class Datapath {
   Status ensure_underlay(std::uint32_t ifindex);
   // vnetd's VXLAN device (collect_md): tc ingress.
   Status ensure_tunnel(std::uint32_t ifindex);
-  // A local endpoint's host-side interface: tc ingress, and with
-  // `xdp_transmit` the XDP fast path in front of it (vnet_xdp_endpoint;
-  // without, vnet's XDP program is removed from the interface).
-  Status ensure_endpoint(std::uint32_t ifindex, bool xdp_transmit);
+  // A local endpoint's host-side interface: tc ingress.
+  Status ensure_endpoint(std::uint32_t ifindex);
+  // The XDP fast path in front of it (vnet_xdp_endpoint, loaded only with
+  // Config::xdp_transmit) when `on`; otherwise vnet's XDP program, if any,
+  // is removed from the interface.
+  Status ensure_endpoint_xdp(std::uint32_t ifindex, bool on);
   // An interface that stopped being the underlay: remove vnet's XDP and tc
   // programs so it no longer terminates VXLAN.
   Status release_underlay(std::uint32_t ifindex);
+  // Is program `prog_id` an underlay XDP program of vnet's (this build's or
+  // another's: the name decides)? For finding underlays left behind.
+  bool is_underlay_program(std::uint32_t prog_id) const;
   // Forgets what ensure_*() believes is attached so the next pass asks the
   // kernel again (full resync, or an interface that went away).
   void forget_attachments();

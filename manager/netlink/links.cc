@@ -278,6 +278,16 @@ std::vector<std::uint32_t> LinkTable::orphaned_veths() const {
   return out;
 }
 
+std::vector<std::pair<std::uint32_t, std::uint32_t>> LinkTable::xdp_links() const {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
+  for (const auto& [ifindex, link] : by_index_) {
+    if (link.xdp_drv_prog_id != 0) {
+      out.emplace_back(ifindex, link.xdp_drv_prog_id);
+    }
+  }
+  return out;
+}
+
 void LinkTable::update(const LinkInfo& link, std::set<std::string>* changed) {
   upsert(link, changed);
   update_flags(changed);

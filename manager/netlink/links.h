@@ -88,6 +88,8 @@ class LinkTable {
   // the peer was just moved to another netns, which the kernel reports as
   // a DELLINK here and nothing about our side. To be asked for again.
   std::vector<std::uint32_t> orphaned_veths() const;
+  // Our links running a driver-mode XDP program: (ifindex, program id).
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> xdp_links() const;
   // One link as asked for (RTM_GETLINK), or gone (ENODEV).
   void update(const LinkInfo& link, std::set<std::string>* changed);
   void remove(std::uint32_t ifindex, std::set<std::string>* changed);
@@ -149,6 +151,9 @@ class LinkCache {
   const LinkInfo* find(const std::string& name) const { return table_.find(name); }
   const LinkInfo* find(std::uint32_t ifindex) const { return table_.find(ifindex); }
   std::size_t size() const { return table_.size(); }
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> xdp_links() const {
+    return table_.xdp_links();
+  }
 
   // For reconcile::bind: ifindex and port flags of an existing interface.
   reconcile::InterfaceResolver resolver() const;
