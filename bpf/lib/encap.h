@@ -12,6 +12,7 @@
 #define VNET_LIB_ENCAP_H
 
 #include <linux/types.h>
+#include <linux/errno.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <linux/if_ether.h>
@@ -181,11 +182,24 @@ static __always_inline int encap_push(struct __sk_buff *skb,
 	 * inner Ethernet header is rewritten from the saved copy below;
 	 * change_head opens it in front and the frame is already in place.
 	 */
-	if (tx->ipv4)
+	if (tx->ipv4) {
 		rc = bpf_skb_adjust_room(skb, VNET_VXLAN_OVERHEAD,
 					 BPF_ADJ_ROOM_MAC, VNET_ENCAP_FLAGS);
-	else
+		/*
+		 * A guest's own tunnel (VXLAN, Geneve in the VM) with its inner
+		 * checksum still owed comes with skb->encapsulation set, and
+		 * the kernel keeps one level of encapsulation metadata only.
+		 * Without the flags the room opens the same way and the owed
+		 * checksum stays where csum_start says, to be finished by the
+		 * underlay. Such a tunnel's GSO packets cannot be grown at all
+		 * (counted ERROR): the guest must segment them.
+		 */
+		if (rc == -EALREADY)
+			rc = bpf_skb_adjust_room(skb, VNET_VXLAN_OVERHEAD,
+						 BPF_ADJ_ROOM_MAC, 0);
+	} else {
 		rc = bpf_skb_change_head(skb, VNET_VXLAN_OVERHEAD, 0);
+	}
 	if (rc)
 		return VNET_DROP(VNET_DROP_ERROR);
 
