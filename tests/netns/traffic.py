@@ -48,6 +48,7 @@ SIOCGIFADDR = 0x8915
 SO_RCVBUFFORCE = 33
 IP_MTU_DISCOVER = 10
 UDP_SEGMENT = 103
+SO_NO_CHECK = 11
 PMTUDISC = {"dont": 0, "want": 1, "do": 2, "probe": 3, "interface": 4}
 
 MAGIC_DATA = b"VNTD"
@@ -424,6 +425,8 @@ def cmd_udp_send(a):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
     if a.pmtudisc:
         s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, PMTUDISC[a.pmtudisc])
+    if a.no_checksum:
+        s.setsockopt(socket.SOL_SOCKET, SO_NO_CHECK, 1)
     tag = a.tag.encode()[:16]
     pad = b"\0" * max(0, a.size - UDP_HDR.size)
     batch = 1
@@ -717,6 +720,7 @@ def main():
     q.add_argument("--gso", action="store_true", help="send with UDP GSO (UDP_SEGMENT = --size)")
     q.add_argument("--gso-batch", type=int, default=4, help="datagrams per GSO send")
     q.add_argument("--pmtudisc", choices=sorted(PMTUDISC), help="IP_MTU_DISCOVER (do: DF on every send)")
+    q.add_argument("--no-checksum", action="store_true", help="SO_NO_CHECK: UDP checksum 0")
     q.add_argument("--wait-ready")
     q.add_argument("--ready-timeout", type=float, default=10.0)
     q.set_defaults(fn=cmd_udp_send)
