@@ -87,6 +87,8 @@ def cost(doc):
                 name = name.split(":[")[0]
                 if name == "vnet_tc_endpoin":
                     name = "vnet_tc_endpoint"
+                elif name == "vnet_xdp_endpoi":
+                    name = "vnet_xdp_endpoint"
                 if "empty_tc" in name or name == "bench_empty_tc":
                     name = "empty tc (floor)"
                 elif name.startswith("tg_sink"):
@@ -117,7 +119,7 @@ def sg(doc):
     """Security groups: cost and rate against the rule count (sg_scaling)."""
     out = []
     for s in doc.get("sg_scaling") or []:
-        out += ["| rules | vnet | native | vnet/native | vnet_tc_endpoint ns/run (median; rounds) | NAPI ns/pkt vnet | NAPI ns/pkt native | new connections vnet / native |",
+        out += ["| rules | vnet | native | vnet/native | sender's port program ns/run (median; rounds) | NAPI ns/pkt vnet | NAPI ns/pkt native | new connections vnet / native |",
                 "| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]
         for r in s["by_rules"]:
             rounds_ = ", ".join(str(x) for x in r.get("vnet_tc_endpoint_ns_rounds", []))
