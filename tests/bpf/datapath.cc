@@ -203,6 +203,9 @@ void put_fdb_local(std::uint32_t vni, const Mac& mac, const char* ifname, std::u
   update(g_maps.fdb, &k, &v, "vnet_fdb");
 }
 
+
+}  // namespace
+
 void put_fdb_remote(std::uint32_t vni, const Mac& mac, std::uint32_t vtep, std::uint32_t ep) {
   vnet_fdb_key k{};
   k.vni = vni;
@@ -213,7 +216,19 @@ void put_fdb_remote(std::uint32_t vni, const Mac& mac, std::uint32_t vtep, std::
   update(g_maps.fdb, &k, &v, "vnet_fdb");
 }
 
-}  // namespace
+Bytes ct_key(std::uint32_t ep, std::uint32_t local, std::uint32_t remote, std::uint16_t lport,
+             std::uint16_t rport, std::uint8_t proto, std::uint32_t vni) {
+  vnet_ct_key k{};
+  k.endpoint_id = ep;
+  k.vni = vni;
+  k.local_be = htonl(local);
+  k.remote_be = htonl(remote);
+  k.local_port_be = htons(lport);
+  k.remote_port_be = htons(rport);
+  k.protocol = proto;
+  const auto* p = reinterpret_cast<const std::uint8_t*>(&k);
+  return Bytes(p, p + sizeof k);
+}
 
 void put_policy_remote(std::uint32_t policy, std::uint32_t ip, unsigned plen, std::uint32_t class_id) {
   vnet_policy_remote_key k{};

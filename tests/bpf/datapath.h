@@ -55,6 +55,11 @@ void put_policy_rule(std::uint32_t policy, std::uint32_t class_id, int protocol,
 void set_port_policy(const char* ifname, std::uint32_t policy_in, std::uint32_t policy_out);
 // Gives a local port (and its fdb entry) another endpoint id.
 void set_port_endpoint(const char* ifname, std::uint32_t endpoint_id);
+// A remote endpoint's fdb entry: behind VTEP vtep (host order).
+void put_fdb_remote(std::uint32_t vni, const Mac& mac, std::uint32_t vtep, std::uint32_t ep);
+// A vnet_conntrack key as bytes (addresses and ports in host order).
+Bytes ct_key(std::uint32_t ep, std::uint32_t local, std::uint32_t remote, std::uint16_t lport,
+             std::uint16_t rport, std::uint8_t proto, std::uint32_t vni = kVniBlue);
 // vnet_conntrack's entries by key bytes.
 std::map<Bytes, vnet_ct_entry> conntrack();
 // vnet_ct_stats' `created`, summed over CPUs.

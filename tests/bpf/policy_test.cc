@@ -147,20 +147,6 @@ void to_vm1_from_a(const Bytes& f, const Expect& e) {
   check_case(Prog::kTcTunnel, f, "vnet-vxlan", e);
 }
 
-Bytes ct_key(std::uint32_t ep, std::uint32_t local, std::uint32_t remote, std::uint16_t lport,
-             std::uint16_t rport, std::uint8_t proto, std::uint32_t vni = kVniBlue) {
-  vnet_ct_key k{};
-  k.endpoint_id = ep;
-  k.vni = vni;
-  k.local_be = htonl(local);
-  k.remote_be = htonl(remote);
-  k.local_port_be = htons(lport);
-  k.remote_port_be = htons(rport);
-  k.protocol = proto;
-  const auto* p = reinterpret_cast<const std::uint8_t*>(&k);
-  return Bytes(p, p + sizeof k);
-}
-
 // vm1's TCP flow to vm3:80 from kEphemeral, as vm1's table holds it.
 Bytes vm1_web_flow() { return ct_key(kEpVm1, kIpVm1, kIpVm3, kEphemeral, 80, kTcp); }
 

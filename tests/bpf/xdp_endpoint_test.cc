@@ -240,13 +240,7 @@ constexpr std::uint32_t kIpOtherIfVm = ip4(10, 0, 1, 26);
 constexpr std::uint32_t kEpOtherIfVm = 26;
 
 void put_other_if_vm(std::uint32_t vtep = kVtepOtherIf) {
-  vnet_fdb_key k{};
-  k.vni = kVniBlue;
-  std::memcpy(k.mac, kOtherIfVmMac.b, 6);
-  vnet_fdb_entry v{};
-  v.vtep_be = htonl(vtep);
-  v.endpoint_id = kEpOtherIfVm;
-  ASSERT_EQ(bpf_map_update_elem(maps().fdb, &k, &v, BPF_ANY), 0);
+  put_fdb_remote(kVniBlue, kOtherIfVmMac, vtep, kEpOtherIfVm);
 }
 
 struct XCase {
@@ -785,20 +779,6 @@ void install_policies() {
   put_policy_remote(kVm1Out443, 0, 0, 1);
   put_policy_rule(kVm1Out443, 1, kTcp, 443, 16);
   set_port_policy("vm1-h", kVm1In, kVm1Out);
-}
-
-Bytes ct_key(std::uint32_t ep, std::uint32_t local, std::uint32_t remote, std::uint16_t lport,
-             std::uint16_t rport, std::uint8_t proto, std::uint32_t vni = kVniBlue) {
-  vnet_ct_key k{};
-  k.endpoint_id = ep;
-  k.vni = vni;
-  k.local_be = htonl(local);
-  k.remote_be = htonl(remote);
-  k.local_port_be = htons(lport);
-  k.remote_port_be = htons(rport);
-  k.protocol = proto;
-  const auto* p = reinterpret_cast<const std::uint8_t*>(&k);
-  return Bytes(p, p + sizeof k);
 }
 
 Bytes web(std::uint16_t dport, std::uint8_t flags = kSyn, const Mac& dst = kVm3Mac, std::uint32_t dip = kIpVm3) {

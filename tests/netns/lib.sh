@@ -425,6 +425,13 @@ vnetctl() { "$VNETCTL" --store "$LAB_STORE" "$@"; }
 lab_sock() { echo "$LAB_DIR/$1.sock"; }
 lab_pin_dir() { echo "$LAB_BPF/$1"; }
 
+# veth_stat NS DEV SUFFIX: a veth's ethtool -S per-queue counters ending in
+# SUFFIX (xdp_redirect, xdp_drops, xdp_xmit, ...), summed over its queues.
+veth_stat() {
+  ip netns exec "$P-$1" ethtool -S "$2" |
+    awk -v suf="$3" '{ sub(":", "", $1) } $1 ~ "^(tx|rx)_queue_[0-9]+_" suf "$" { n += $2 } END { print n + 0 }'
+}
+
 # lab_vnetd HOST [VNETD_ARGS...]: start vnetd for HOST inside its namespace
 # (with any extra flags, e.g. --xdp-transmit) and wait until its control
 # socket answers.

@@ -134,11 +134,6 @@ EOF
 }
 flags_are() { [[ $(map_flags) == "$1 $1" ]]; }
 
-# ethtool -S counters summed over queues: NS DEV SUFFIX (xdp_xmit, ...).
-veth_stat() {
-  ip netns exec "$P-$1" ethtool -S "$2" |
-    awk -v suf="$3" '{ sub(":", "", $1) } $1 ~ "^(tx|rx)_queue_[0-9]+_" suf "$" { n += $2 } END { print n + 0 }'
-}
 xmit() { veth_stat hv2 vm2-h xdp_xmit; }
 xmit_errors() { veth_stat hv2 vm2-h xdp_xmit_errors; }
 

@@ -105,11 +105,6 @@ lab_vnetd hv1 --xdp-transmit
 lab_vnetd hv2 --xdp-transmit
 lab_apply "$LAB_DIR/topology.yaml"
 
-# ethtool -S counters of a veth, summed over queues: NS DEV SUFFIX.
-veth_stat() {
-  ip netns exec "$P-$1" ethtool -S "$2" |
-    awk -v suf="$3" '{ sub(":", "", $1) } $1 ~ "^rx_queue_[0-9]+_" suf "$" { n += $2 } END { print n + 0 }'
-}
 redirected() { veth_stat hv1 "$1" xdp_redirect; }
 # HOST DEV: vnet_xdp_endpoint is DEV's XDP program (the kernel keeps 15
 # characters of a program's name).
