@@ -475,10 +475,21 @@ Status Datapath::release_underlay(std::uint32_t ifindex) {
 }
 
 bool Datapath::is_underlay_program(std::uint32_t prog_id) const {
-  auto theirs = prog_info_by_id(prog_id);
   auto ours = prog_info_by_fd(programs_->xdp_underlay_fd());
-  // Both names as the kernel keeps them (15 characters).
-  return theirs && ours && theirs->name == ours->name;
+  if (!ours || ours->id == prog_id) {
+    return ours.is_ok();
+  }
+  // Every port runs our endpoint program with --xdp-transmit: no need to
+  // ask the kernel about each.
+  if (int fd = programs_->xdp_endpoint_fd(); fd >= 0) {
+    if (auto endpoint = prog_info_by_fd(fd); endpoint && endpoint->id == prog_id) {
+      return false;
+    }
+  }
+  // Another build's (an older vnetd): by name, as the kernel keeps it (15
+  // characters).
+  auto theirs = prog_info_by_id(prog_id);
+  return theirs && theirs->name == ours->name;
 }
 
 void Datapath::forget_attachments() { attached_.clear(); }
