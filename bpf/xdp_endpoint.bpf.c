@@ -270,12 +270,12 @@ static __always_inline int endpoint_fast(struct xdp_md *ctx,
 	    bpf_xdp_get_buff_len(ctx) != len ||
 	    !port_src_allowed(port, ifindex, iph->saddr))
 		return XDP_PASS;
-	csum = l4_csum_ready(ctx, iph, data_end, &csum_fix);
-	if (csum == L4_CSUM_TC)
-		return XDP_PASS;
-
 	vtep_be = fast_destination(port, eth, iph, &hop);
 	if (!vtep_be)
+		return XDP_PASS;
+	/* After the lookups: a frame for tc anyway is not summed. */
+	csum = l4_csum_ready(ctx, iph, data_end, &csum_fix);
+	if (csum == L4_CSUM_TC)
 		return XDP_PASS;
 	tx.ep_id = port->endpoint_id;
 	tx.vni = hop.rt ? hop.rt->vni : port->vni;
