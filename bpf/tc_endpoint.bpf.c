@@ -74,6 +74,8 @@ static __always_inline int endpoint_encap_fitting(struct __sk_buff *skb,
 	int ret;
 
 	ret = encap_push(skb, tx, vtep_be, &ip);
+	if (ret == ENCAP_VIA_TUNNEL)
+		return encap_via_tunnel(skb, tx, vtep_be);
 	if (ret < 0)
 		return ret;
 	return encap_xmit(skb, tx, vtep_be);

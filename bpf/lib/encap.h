@@ -158,10 +158,13 @@ static __always_inline void encap_fill(void *data, __u32 inner_len,
 	vxh->vni = bpf_htonl(tx->vni << 8);
 }
 
+/* encap_push()'s answer for a packet only the kernel's VXLAN device can take. */
+#define ENCAP_VIA_TUNNEL 1
+
 /*
  * Push the outer headers toward vtep_be. Everything is written except the
- * outer MACs (encap_set_macs); see encap_fill() for *ip_tmpl. Returns 0 or
- * VNET_DROP(ERROR).
+ * outer MACs (encap_set_macs); see encap_fill() for *ip_tmpl. Returns 0,
+ * ENCAP_VIA_TUNNEL (the frame untouched) or VNET_DROP(ERROR).
  */
 static __always_inline int encap_push(struct __sk_buff *skb,
 				      const struct vnet_tx *tx, __be32 vtep_be,
@@ -191,12 +194,17 @@ static __always_inline int encap_push(struct __sk_buff *skb,
 		 * the kernel keeps one level of encapsulation metadata only.
 		 * Without the flags the room opens the same way and the owed
 		 * checksum stays where csum_start says, to be finished by the
-		 * underlay. Such a tunnel's GSO packets cannot be grown at all
-		 * (counted ERROR): the guest must segment them.
+		 * underlay. Not for such a tunnel's GSO packets: segmentation
+		 * would take our headers for the guest's tunnel and leave the
+		 * guest's outer headers unfixed in every segment. The kernel's
+		 * VXLAN device takes those (ENCAP_VIA_TUNNEL), and any other GSO
+		 * packet the kernel refuses to grow.
 		 */
-		if (rc == -EALREADY)
+		if (rc == -EALREADY && !skb->gso_size)
 			rc = bpf_skb_adjust_room(skb, VNET_VXLAN_OVERHEAD,
 						 BPF_ADJ_ROOM_MAC, 0);
+		else if (rc && skb->gso_size)
+			return ENCAP_VIA_TUNNEL; /* nothing was changed */
 	} else {
 		rc = bpf_skb_change_head(skb, VNET_VXLAN_OVERHEAD, 0);
 	}
@@ -310,6 +318,35 @@ static __always_inline int encap_xmit(struct __sk_buff *skb,
 }
 
 /*
+ * A GSO packet of a guest's own tunnel, which bpf_skb_adjust_room cannot
+ * grow (the kernel segments one level of tunnel only): handed to vnetd's
+ * VXLAN device with the same VNI, VTEPs, DSCP and TTL. Its transmit
+ * segments the packet first (the device has no hw_enc_features), then
+ * encapsulates each segment, as the Linux-native bridge and VXLAN device
+ * path does. Outer UDP checksum 0 and DF, like vnet's own.
+ */
+static __always_inline int encap_via_tunnel(struct __sk_buff *skb,
+					    const struct vnet_tx *tx,
+					    __be32 vtep_be)
+{
+	struct bpf_tunnel_key key;
+
+	if (!vnet_cfg.tunnel_ifindex)
+		return VNET_DROP(VNET_DROP_ERROR);
+	__builtin_memset(&key, 0, sizeof(key));
+	key.tunnel_id = tx->vni;
+	key.remote_ipv4 = bpf_ntohl(vtep_be);
+	key.local_ipv4 = bpf_ntohl(vnet_cfg.vtep_be);
+	key.tunnel_tos = tx->tos;
+	key.tunnel_ttl = 64;
+	if (bpf_skb_set_tunnel_key(skb, &key, sizeof(key),
+				   BPF_F_ZERO_CSUM_TX | BPF_F_DONT_FRAGMENT))
+		return VNET_DROP(VNET_DROP_ERROR);
+	stats_tx(tx->ep_id, tx->len);
+	return bpf_redirect(vnet_cfg.tunnel_ifindex, 0);
+}
+
+/*
  * Head-end replication: encapsulate once, then per remote VTEP rewrite the
  * outer destination, IP checksum and MACs and clone to the underlay. A copy
  * without a resolved neighbour is dropped (NO_ROUTE_VTEP): vnetd keeps the
@@ -337,8 +374,8 @@ static __always_inline int encap_flood(struct __sk_buff *skb,
 	if (ret)
 		return VNET_DROP(ret < 0 ? VNET_DROP_ERROR : VNET_DROP_TOO_BIG);
 	ret = encap_push(skb, tx, net->vteps_be[0], &ip);
-	if (ret < 0)
-		return ret;
+	if (ret)
+		return ret < 0 ? ret : VNET_DROP(VNET_DROP_ERROR);
 
 	for (i = 0; i < VNET_MAX_FLOOD_VTEPS; i++) {
 		void *data, *data_end;

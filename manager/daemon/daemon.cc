@@ -636,6 +636,11 @@ void Daemon::apply_plan(bool full, bool links) {
     cfg.vtep_be = plan.vtep_ip.be();
     cfg.vxlan_port = plan.vxlan_port;
     cfg.underlay_ifindex = underlay->ifindex;
+    // Created below on the first pass: the programs learn it at the next
+    // (its link event), by a reload.
+    if (const netlink::LinkInfo* tunnel = links_->find(netlink::kTunnelDevice)) {
+      cfg.tunnel_ifindex = tunnel->ifindex;
+    }
     cfg.conntrack_size = opts_.conntrack_size;
     cfg.xdp_transmit = opts_.xdp_transmit;
     // A load that failed for this config (verifier, incompatible pins) is

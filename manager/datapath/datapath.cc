@@ -216,6 +216,7 @@ vnet_config Config::to_abi() const {
   c.vxlan_port_be = htons(vxlan_port);
   c.flags = flags;
   c.underlay_ifindex = underlay_ifindex;
+  c.tunnel_ifindex = tunnel_ifindex;
   return c;
 }
 
@@ -226,6 +227,7 @@ std::string Config::str() const {
   inet_ntop(AF_INET, &a, vtep, sizeof(vtep));
   return std::string("vtep ") + vtep + ", vxlan port " + std::to_string(vxlan_port) +
          ", underlay ifindex " + std::to_string(underlay_ifindex) +
+         ", tunnel ifindex " + std::to_string(tunnel_ifindex) +
          ", conntrack " + std::to_string(conntrack_size) +
          (xdp_transmit ? ", xdp transmit" : "") +
          (flags != 0 ? ", flags " + std::to_string(flags) : "");

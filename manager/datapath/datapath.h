@@ -35,6 +35,7 @@ struct Config {
   std::uint32_t vtep_be = 0;
   std::uint16_t vxlan_port = 4789;
   std::uint32_t underlay_ifindex = 0;
+  std::uint32_t tunnel_ifindex = 0;  // netlink::kTunnelDevice, once it exists
   std::uint16_t flags = 0;  // VNET_CFG_F_*
   // Not in vnet_config: the size of vnet_conntrack (vnetd --conntrack-size).
   std::uint32_t conntrack_size = VNET_CT_DEFAULT_SIZE;

@@ -36,7 +36,8 @@
 #       TCP checksum is still owed, which only the skb knows): TCP through
 #       it arrives intact.
 #   (f) vnetd restarted without --xdp-transmit removes the XDP program;
-#       traffic still flows.
+#       traffic still flows, and the guest's VXLAN, whose GSO packets no
+#       BPF program can grow, goes through vnet's own VXLAN device.
 #   (g) --xdp-transmit again, then the underlay stops taking XDP frames
 #       (GRO off on the fabric port): vnetd takes the fast path off every
 #       port with a note, tc carries everything.
@@ -225,6 +226,20 @@ lab_vnetd hv1
 no_xdp() { ! xdp_prog_on hv1 vm1-h; }
 check "vnetd without --xdp-transmit removed vnet_xdp_endpoint from vm1-h" wait_until 10 "XDP gone" no_xdp
 check "tcp vm1 -> vm3 through tc, sha256 verified" tcp_transfer vm1 vm3 "$VM3_IP" "$TCP_BYTES" "$ALLOWED_PORT"
+# vm2's veth has its GSO back: the guest's VXLAN sends 64 KB GSO packets,
+# which no BPF program can grow; vnet hands them to its own VXLAN device,
+# which segments, then encapsulates.
+tunnel_tx() { ip -n "$P-hv1" -s -j link show dev vnet-vxlan | "$LAB_PY" -c 'import json, sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["packets"])'; }
+guest_gso_tcp() {
+  local before after
+  before=$(tunnel_tx)
+  tcp_transfer vm2 vm3 172.16.0.3 "$TCP_BYTES" || return 1
+  after=$(tunnel_tx)
+  echo "hv1 vnet-vxlan transmitted $((after - before)) packets"
+  ((after > before))
+}
+check "tcp through a guest's own VXLAN with GSO (no fast path): via vnet-vxlan, sha256 verified" \
+  guest_gso_tcp
 
 # --- (g) the underlay stops taking XDP frames while the fast path runs
 lab_vnetd_kill hv1

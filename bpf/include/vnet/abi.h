@@ -358,6 +358,7 @@ struct vnet_config {
 	__be16 vxlan_port_be;      /* UDP port of VXLAN, default 4789 */
 	__u16 flags;               /* VNET_CFG_F_* */
 	__u32 underlay_ifindex;    /* where encapsulated frames leave */
+	__u32 tunnel_ifindex;      /* vnetd's VXLAN device (collect_md), 0 = none yet */
 };
 
 /* Drop reasons: every packet the datapath discards is counted under one. */
@@ -413,7 +414,7 @@ static_assert(sizeof(struct vnet_neigh_key) == 8);
 static_assert(sizeof(struct vnet_neigh_entry) == 8);
 static_assert(sizeof(struct vnet_remote_host_key) == 12);
 static_assert(sizeof(struct vnet_remote_src_key) == 16);
-static_assert(sizeof(struct vnet_config) == 12);
+static_assert(sizeof(struct vnet_config) == 16);
 static_assert(sizeof(struct vnet_router_iface) == 8);
 static_assert(sizeof(struct vnet_route_key) == 12);
 static_assert(sizeof(struct vnet_route) == 16);
