@@ -631,15 +631,29 @@ void Daemon::apply_plan(bool full, bool links) {
                      std::to_string(*plan.underlay_mtu));
   }
 
+  // The VXLAN device: from the link table, or as created just now.
+  std::optional<netlink::LinkInfo> fresh_tunnel;
+  const netlink::LinkInfo* tunnel_link = links_->find(netlink::kTunnelDevice);
   if (underlay != nullptr) {
     datapath::Config cfg;
     cfg.vtep_be = plan.vtep_ip.be();
     cfg.vxlan_port = plan.vxlan_port;
     cfg.underlay_ifindex = underlay->ifindex;
-    // Created below on the first pass: the programs learn it at the next
-    // (its link event), by a reload.
-    if (const netlink::LinkInfo* tunnel = links_->find(netlink::kTunnelDevice)) {
-      cfg.tunnel_ifindex = tunnel->ifindex;
+    // The programs hand some packets to the VXLAN device (vnet_cfg's
+    // tunnel_ifindex): before the first load it is created, left down
+    // (it goes up below, once its filter is on), so no reload follows.
+    if (!datapath_ && tunnel_link == nullptr) {
+      const auto not_yet = [](std::uint32_t) {
+        return Status::error("up once the datapath is loaded", EAGAIN);
+      };
+      (void)netlink::ensure_tunnel_device(nullptr, plan.vxlan_port, not_yet);
+      if (auto link = netlink::tunnel_device_info(); link) {
+        fresh_tunnel = std::move(*link);
+        tunnel_link = &*fresh_tunnel;
+      }
+    }
+    if (tunnel_link != nullptr) {
+      cfg.tunnel_ifindex = tunnel_link->ifindex;
     }
     cfg.conntrack_size = opts_.conntrack_size;
     cfg.xdp_transmit = opts_.xdp_transmit;
@@ -713,8 +727,7 @@ void Daemon::apply_plan(bool full, bool links) {
     }
     return datapath_->ensure_tunnel(ifindex);
   };
-  if (auto tunnel = netlink::ensure_tunnel_device(links_->find(netlink::kTunnelDevice),
-                                                  plan.vxlan_port, prepare_tunnel);
+  if (auto tunnel = netlink::ensure_tunnel_device(tunnel_link, plan.vxlan_port, prepare_tunnel);
       !tunnel) {
     errors.push_back("VXLAN device: " + tunnel.status().message());
   } else if (auto s = datapath_->ensure_tunnel(*tunnel); !s) {

@@ -44,6 +44,14 @@ Result<LinkInfo> get_by_name(Socket& sock, const std::string& name) {
 
 }  // namespace
 
+Result<LinkInfo> tunnel_device_info() {
+  auto sock = Socket::open();
+  if (!sock) {
+    return sock.status();
+  }
+  return get_by_name(*sock, kTunnelDevice);
+}
+
 Result<std::uint32_t> ensure_tunnel_device(const LinkInfo* existing, std::uint16_t port,
                                            const std::function<Status(std::uint32_t)>& prepare) {
   const TunnelAction action = plan_tunnel(existing, port);

@@ -27,6 +27,10 @@ enum class TunnelAction {
 };
 TunnelAction plan_tunnel(const LinkInfo* existing, std::uint16_t port);
 
+// kTunnelDevice as the kernel reports it now (ENODEV when there is none):
+// for a caller that must not wait for the link notification.
+Result<LinkInfo> tunnel_device_info();
+
 // Makes the device exist as wanted; returns its ifindex. `existing` is the
 // link table's entry for kTunnelDevice (nullptr when absent). A device that
 // is created or found down gets `prepare(ifindex)` (vnetd attaches its

@@ -156,7 +156,14 @@ TEST(DatapathConfig, AbiLayout) {
   EXPECT_EQ(abi.vxlan_port_be, htons(4789));
   EXPECT_EQ(abi.underlay_ifindex, 3u);
   EXPECT_EQ(abi.flags, 0);
-  EXPECT_EQ(c.str(), "vtep 198.18.0.1, vxlan port 4789, underlay ifindex 3, conntrack 262144");
+  EXPECT_EQ(abi.tunnel_ifindex, 0u);
+  EXPECT_EQ(c.str(), "vtep 198.18.0.1, vxlan port 4789, underlay ifindex 3, tunnel ifindex 0, "
+                     "conntrack 262144");
+  c.tunnel_ifindex = 7;
+  c.xdp_transmit = true;
+  EXPECT_EQ(c.to_abi().tunnel_ifindex, 7u);
+  EXPECT_EQ(c.str(), "vtep 198.18.0.1, vxlan port 4789, underlay ifindex 3, tunnel ifindex 7, "
+                     "conntrack 262144, xdp transmit");
 }
 
 }  // namespace
