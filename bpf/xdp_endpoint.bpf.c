@@ -38,24 +38,17 @@
 /* Longest TCP/UDP segment whose checksum the fast path sums (a 1500-byte MTU). */
 #define L4_SUM_MAX 1536
 
-static __always_inline __u32 csum_fold64(__u64 sum)
-{
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	return (__u32)sum;
-}
-
 /* Adds `n` bytes at p to sum when len has that bit; advances p, len. */
 #define CSUM_CHUNK(n)							\
 	if (len & (n)) {						\
 		if (p + (n) > data_end)					\
 			return -1;					\
 		if ((n) > 512) {					\
-			sum = bpf_csum_diff(NULL, 0, p, 512, csum_fold64(sum)); \
+			sum = bpf_csum_diff(NULL, 0, p, 512, csum_to32(sum)); \
 			sum = bpf_csum_diff(NULL, 0, p + 512, (n) - 512,	\
-					    csum_fold64(sum));		\
+					    csum_to32(sum));		\
 		} else {						\
-			sum = bpf_csum_diff(NULL, 0, p, (n), csum_fold64(sum)); \
+			sum = bpf_csum_diff(NULL, 0, p, (n), csum_to32(sum)); \
 		}							\
 		p += (n);						\
 		len -= (n);						\
@@ -114,7 +107,7 @@ __noinline __s64 csum_frame_bytes(struct xdp_md *ctx, __u32 off, __u32 len,
 			return -1;
 		sum += *(__u8 *)p;
 	}
-	return csum_fold64(sum);
+	return csum_to32(sum);
 }
 
 /*
@@ -175,7 +168,7 @@ static __always_inline enum l4_csum l4_csum_ready(struct xdp_md *ctx,
 	sum = (__u64)iph->saddr + iph->daddr + bpf_htons(iph->protocol) +
 	      bpf_htons(l4_len);
 	pseudo = (__u16)~csum_fold32(sum);
-	l4_sum = csum_frame_bytes(ctx, ETH_HLEN + sizeof(*iph), l4_len, csum_fold64(sum));
+	l4_sum = csum_frame_bytes(ctx, ETH_HLEN + sizeof(*iph), l4_len, csum_to32(sum));
 	if (l4_sum < 0)
 		return L4_CSUM_TC;
 	sum = l4_sum;
@@ -222,14 +215,9 @@ static __always_inline void route_rewrite(struct ethhdr *eth, struct iphdr *iph,
 					  const struct route_hop *hop)
 {
 	__u16 old_word = *(__u16 *)&iph->ttl;
-	__u64 sum;
 
 	iph->ttl -= 1;
-	/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') */
-	sum = (__u16)~iph->check;
-	sum += (__u16)~old_word;
-	sum += *(__u16 *)&iph->ttl;
-	iph->check = csum_fold32(sum);
+	iph->check = csum_replace16(iph->check, old_word, *(__u16 *)&iph->ttl);
 	mac_copy(eth->h_dest, hop->n->mac);
 	mac_copy(eth->h_source, hop->rt->smac);
 }
