@@ -78,12 +78,18 @@ Result<std::uint64_t> xdp_features(std::uint32_t ifindex) {
   if (!sock) {
     return sock.status();
   }
-  auto family = family_id(*sock, kNetdevFamily);
-  if (!family) {
-    return family.status().with_context("xdp-features");
+  // The family is built into the kernel: its id never changes, so it is
+  // resolved once, not on every reconcile pass.
+  static std::optional<std::uint16_t> cached_family;
+  if (!cached_family) {
+    auto family = family_id(*sock, kNetdevFamily);
+    if (!family) {
+      return family.status().with_context("xdp-features");
+    }
+    cached_family = *family;
   }
   std::string buf(MNL_SOCKET_BUFFER_SIZE, '\0');
-  nlmsghdr* nlh = put_genl_header(buf.data(), *family, kNetdevCmdDevGet, sock->next_seq());
+  nlmsghdr* nlh = put_genl_header(buf.data(), *cached_family, kNetdevCmdDevGet, sock->next_seq());
   mnl_attr_put_u32(nlh, kNetdevAttrIfindex, ifindex);
   std::optional<std::uint64_t> features;
   Status s = sock->request(nlh, [&](const nlmsghdr* reply) -> Status {
