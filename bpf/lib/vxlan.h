@@ -110,6 +110,20 @@ static __always_inline int vxlan_rx_reject(const struct vnet_rx *rx,
 }
 
 /*
+ * vxlan_rx_reject() for a routed frame whose source is not proven yet: a
+ * frame from an unknown VTEP is not charged to its destination.
+ */
+static __always_inline int vxlan_rx_reject_routed(struct vnet_rx *rx,
+						  int otherwise)
+{
+	int ret = vxlan_rx_reject(rx, otherwise);
+
+	if (ret != otherwise)
+		rx->have_inner = 0;
+	return ret;
+}
+
+/*
  * Steps 3-5 for a frame whose VTEP (rx->vtep_be) and VNI (rx->vni) are known
  * from its outer headers: vxlan_rx_parse() on the wire, the tunnel metadata
  * on vnet_tc_tunnel. nh points at the inner Ethernet header.
@@ -119,7 +133,12 @@ static __always_inline int vxlan_rx_reject(const struct vnet_rx *rx,
  * the topology and a VNI this host holds, so it proves both; the VTEP and
  * VNI maps are read only to name the reason for a drop. (A VNI held only
  * because a local router reaches it has fdb entries but no local port:
- * frames on it end as NOT_LOCAL or, broadcast, UNKNOWN_VNI.)
+ * frames on it end as NOT_LOCAL or, broadcast, UNKNOWN_VNI.) A routed frame
+ * (the inner source MAC is a router interface's) is proven the same way by
+ * its inner IPv4 source: vnet_remote_host holds (vni, VTEP, address) only
+ * for VTEPs of the topology. Until that check passed, every drop of a
+ * routed frame is named as vxlan_rx_reject() names it, so an unknown VTEP
+ * is UNKNOWN_VTEP whatever else is wrong with the frame.
  */
 static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 					  void *data_end, struct vnet_rx *rx)
@@ -129,6 +148,9 @@ static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 	__be32 inner_src;
 	int bad, src_ok;
 	const struct vnet_router_iface *router = NULL; /* inner source MAC's */
+
+/* A drop before the routed frame's source was proven: see above. */
+#define RX_DROP_UNPROVEN(ret) (router ? vxlan_rx_reject_routed(rx, (ret)) : (ret))
 
 	/* 3-4. Known VTEP and VNI, inner source MAC behind that VTEP. */
 	ieth = parse_ethhdr(nh, data_end);
@@ -151,7 +173,7 @@ static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 		 * IPv4 source check below ties them to the sending VTEP.
 		 */
 		router = bpf_map_lookup_elem(&vnet_rtr_ifaces, &rx->dst_key);
-		src_ok = router && bpf_map_lookup_elem(&vnet_vteps, &rx->vtep_be);
+		src_ok = router != NULL;
 	}
 	mac_copy(rx->dst_key.mac, ieth->h_dest);
 	if (!src_ok) {
@@ -168,8 +190,9 @@ static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 
 		if (!iiph) {
 			if (bad)
-				return VNET_DROP(VNET_DROP_MALFORMED);
-			goto trunc_drop;
+				return RX_DROP_UNPROVEN(VNET_DROP(VNET_DROP_MALFORMED));
+			rx->truncated = 1;
+			return RX_DROP_UNPROVEN(VNET_DROP(VNET_DROP_MALFORMED));
 		}
 		rx->inner_ipv4 = 1;
 		inner_src = iiph->saddr;
@@ -178,7 +201,7 @@ static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 
 		/* Routers route IPv4; they never send ARP across the underlay. */
 		if (router)
-			return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
+			return RX_DROP_UNPROVEN(VNET_DROP(VNET_DROP_FOREIGN_SOURCE));
 		if (!arp)
 			goto trunc_drop;
 		if (!arp_is_eth_ipv4(arp))
@@ -187,12 +210,13 @@ static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 			return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
 		inner_src = arp->spa;
 	} else {
-		return VNET_DROP(VNET_DROP_ETHERTYPE);
+		return RX_DROP_UNPROVEN(VNET_DROP(VNET_DROP_ETHERTYPE));
 	}
+#undef RX_DROP_UNPROVEN
 	/* 0.0.0.0 is legal only as an ARP probe's sender (RFC 5227). */
 	if (router) {
 		if (!routed_src_allowed(router->router_id, rx->vtep_be, inner_src))
-			return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
+			return vxlan_rx_reject_routed(rx, VNET_DROP(VNET_DROP_FOREIGN_SOURCE));
 	} else if (!(inner_src == 0 && !rx->inner_ipv4) &&
 		   !remote_src_allowed(rx->vni, rx->vtep_be, inner_src)) {
 		return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
