@@ -222,6 +222,32 @@ static __always_inline void route_rewrite(struct ethhdr *eth, struct iphdr *iph,
 	mac_copy(eth->h_source, hop->rt->smac);
 }
 
+/*
+ * The underlay next hop toward vtep_be, in fib's ifindex, dmac and smac:
+ * the one vnetd keeps in vnet_vteps (abi.h: VNET_VTEP_F_NEXT_HOP), else the
+ * FIB's. 0 to pass to tc: no resolved neighbour (tc's bpf_redirect_neigh
+ * resolves it), or a route out of another interface than the underlay, the
+ * only one checked for its MTU and for taking XDP frames (vnetd:
+ * xdp-features).
+ */
+static __always_inline int underlay_next_hop(struct xdp_md *ctx, __be32 vtep_be,
+					     __u8 tos, __u32 ifindex,
+					     struct bpf_fib_lookup *fib)
+{
+	const struct vnet_vtep *vt = bpf_map_lookup_elem(&vnet_vteps, &vtep_be);
+
+	if (vt && (vt->flags & VNET_VTEP_F_NEXT_HOP)) {
+		fib->ifindex = vt->ifindex;
+		mac_copy(fib->dmac, vt->dmac);
+		mac_copy(fib->smac, vt->smac);
+	} else {
+		encap_fib_params(fib, vtep_be, tos, ifindex);
+		if (bpf_fib_lookup(ctx, fib, sizeof(*fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+			return 0;
+	}
+	return fib->ifindex == vnet_cfg.underlay_ifindex;
+}
+
 static __always_inline int endpoint_fast(struct xdp_md *ctx,
 					 const struct vnet_port *port,
 					 __u32 ifindex)
@@ -277,15 +303,7 @@ static __always_inline int endpoint_fast(struct xdp_md *ctx,
 	if (bpf_check_mtu(ctx, vnet_cfg.underlay_ifindex, &mtu,
 			  VNET_VXLAN_OVERHEAD, 0) != BPF_MTU_CHK_RET_SUCCESS)
 		return XDP_PASS;
-	/* No resolved underlay neighbour: tc's bpf_redirect_neigh resolves it. */
-	encap_fib_params(&fib, vtep_be, tx.tos, ifindex);
-	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
-		return XDP_PASS;
-	/*
-	 * Only the underlay was checked for its MTU and for taking XDP frames
-	 * (vnetd: xdp-features); a route out of another interface is tc's.
-	 */
-	if (fib.ifindex != vnet_cfg.underlay_ifindex)
+	if (!underlay_next_hop(ctx, vtep_be, tx.tos, ifindex, &fib))
 		return XDP_PASS;
 
 	/* The sender's egress policy, as tc checks it: before routing. */

@@ -39,7 +39,10 @@ const Bytes kPresent{1};
 using Resolved = std::unordered_map<std::string, InterfaceInfo>;
 
 MapDesired vteps_map(const compile::HostPlan& plan) {
-  MapDesired m{.name = VNET_MAP_VTEPS};
+  // Presence is the plan's; the value (the underlay next hop) is written by
+  // the neighbour pass (daemon: keep_neighbours), so an entry is created
+  // without one and its value never compared.
+  MapDesired m{.name = VNET_MAP_VTEPS, .presence_only = true};
   const auto value = to_bytes(zeroed<vnet_vtep>());
   for (const Ipv4& vtep : plan.vteps) {
     const __be32 key = vtep.be();

@@ -216,6 +216,17 @@ void put_fdb_remote(std::uint32_t vni, const Mac& mac, std::uint32_t vtep, std::
   update(g_maps.fdb, &k, &v, "vnet_fdb");
 }
 
+void put_vtep_next_hop(std::uint32_t vtep, const char* ifname, const Mac& dmac, const Mac& smac,
+                       std::uint32_t flags) {
+  __be32 k = be(vtep);
+  vnet_vtep v{};
+  v.flags = flags;
+  v.ifindex = static_cast<__u32>(ifindex(ifname));
+  std::memcpy(v.dmac, dmac.b, 6);
+  std::memcpy(v.smac, smac.b, 6);
+  update(g_maps.vteps, &k, &v, "vnet_vteps");
+}
+
 Bytes ct_key(std::uint32_t ep, std::uint32_t local, std::uint32_t remote, std::uint16_t lport,
              std::uint16_t rport, std::uint8_t proto, std::uint32_t vni) {
   vnet_ct_key k{};

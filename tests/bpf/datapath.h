@@ -57,6 +57,10 @@ void set_port_policy(const char* ifname, std::uint32_t policy_in, std::uint32_t 
 void set_port_endpoint(const char* ifname, std::uint32_t endpoint_id);
 // A remote endpoint's fdb entry: behind VTEP vtep (host order).
 void put_fdb_remote(std::uint32_t vni, const Mac& mac, std::uint32_t vtep, std::uint32_t ep);
+// The underlay next hop vnetd keeps for a VTEP in vnet_vteps: out of
+// `ifname` to `dmac`, from `smac` (flags VNET_VTEP_F_NEXT_HOP unless told).
+void put_vtep_next_hop(std::uint32_t vtep, const char* ifname, const Mac& dmac, const Mac& smac,
+                       std::uint32_t flags = VNET_VTEP_F_NEXT_HOP);
 // A vnet_conntrack key as bytes (addresses and ports in host order).
 Bytes ct_key(std::uint32_t ep, std::uint32_t local, std::uint32_t remote, std::uint16_t lport,
              std::uint16_t rport, std::uint8_t proto, std::uint32_t vni = kVniBlue);

@@ -762,6 +762,57 @@ TEST_F(Datapath, XdpEndpointVtepOutOfAnotherInterfaceIsTheOnlyDifference) {
   check_case(Prog::kTcEndpoint, in, "vm1-h", tc);
 }
 
+// ---- the next hop vnetd keeps (vnet_vteps, VNET_VTEP_F_NEXT_HOP) ---------------------
+
+// MACs no lab neighbour or interface has: a frame that carries them took
+// them from vnet_vteps, not from the FIB.
+constexpr Mac kKeptNhMac{{0x02, 0xee, 0, 0, 0x03, 0x01}};
+constexpr Mac kKeptSrcMac{{0x02, 0xee, 0, 0, 0x03, 0x02}};
+
+Expect with_outer_macs(Expect e, const Mac& dst, const Mac& src) {
+  const Bytes outer = eth(dst, src, kEthIp);
+  std::copy(outer.begin(), outer.end(), e.out_frame.bytes.begin());
+  return e;
+}
+
+// A kept next hop replaces the FIB's (VTEP A's neighbour is kVtepAMac); the
+// same entry without the flag is not used.
+TEST_F(Datapath, XdpEndpointWritesTheNextHopVnetdKeeps) {
+  VT_NEED(Prog::kXdpEndpoint);
+  const Bytes in = pkt(from_vm1(kUdp));
+  put_vtep_next_hop(kVtepA, "ul0", kKeptNhMac, kKeptSrcMac);
+  check_case(Prog::kXdpEndpoint, in, "vm1-h", with_outer_macs(fast_a(in), kKeptNhMac, kKeptSrcMac));
+  const Bytes routed_in = routed(kR1StaticPrefix | 200);  // via vm3, behind A
+  check_case(Prog::kXdpEndpoint, routed_in, "vm1-h",
+             with_outer_macs(fast(routed_in, routed_inner(routed_in, kVm3Mac, kRouterMac), kVtepA,
+                                  kVtepAMac, kVniBlue, kEpVm1),
+                             kKeptNhMac, kKeptSrcMac));
+  put_vtep_next_hop(kVtepA, "ul0", kKeptNhMac, kKeptSrcMac, 0);
+  check_case(Prog::kXdpEndpoint, in, "vm1-h", fast_a(in));
+}
+
+// With a kept next hop the FIB is not asked: a VTEP whose neighbour the
+// kernel has not resolved goes to tc without one and leaves with it.
+TEST_F(Datapath, XdpEndpointKeptNextHopNeedsNoFibNeighbour) {
+  VT_NEED(Prog::kXdpEndpoint);
+  const Bytes in = pkt(from_vm1(kUdp, kOtherIfVmMac, kIpOtherIfVm));
+  put_other_if_vm(kVtepUnresolved);
+  check_case(Prog::kXdpEndpoint, in, "vm1-h", to_tc());
+  put_vtep_next_hop(kVtepUnresolved, "ul0", kKeptNhMac, kKeptSrcMac);
+  check_case(Prog::kXdpEndpoint, in, "vm1-h",
+             with_outer_macs(fast(in, kVtepUnresolved, kKeptNhMac, kVniBlue, kEpVm1), kKeptNhMac,
+                             kKeptSrcMac));
+}
+
+// A kept next hop on another interface than the underlay is tc's, as a
+// FIB route out of one is.
+TEST_F(Datapath, XdpEndpointKeptNextHopOnAnotherInterfaceGoesToTc) {
+  VT_NEED(Prog::kXdpEndpoint);
+  const Bytes in = pkt(from_vm1(kUdp));
+  put_vtep_next_hop(kVtepA, "ul2", kKeptNhMac, kKeptSrcMac);
+  check_case(Prog::kXdpEndpoint, in, "vm1-h", to_tc());
+}
+
 // ---- security groups ----------------------------------------------------------------
 
 // vm1's egress (policy_test.cc's kVm1Out): to 10.0.1.0/24 tcp 80 and udp

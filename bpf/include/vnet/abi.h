@@ -17,12 +17,13 @@
 #include <linux/types.h>
 #endif
 
-/* 8: remote host sources in their own hash (vnet_remote_host), conntrack
+/* 9: underlay next hops in vnet_vteps;
+ * 8: remote host sources in their own hash (vnet_remote_host), conntrack
  *    counters (vnet_ct_stats);
  * 7: security groups (policy maps, conntrack, port and fdb policy ids);
  * 6: per-port ICMP buckets; 5: router maps and drop reasons; 4: NOT_OUR_VTEP;
  * 3: preallocated hash maps */
-#define VNET_ABI_VERSION 8
+#define VNET_ABI_VERSION 9
 
 #define VNET_ETH_ALEN 6
 /* outer Ethernet + IPv4 (no options) + UDP + VXLAN */
@@ -157,9 +158,22 @@ struct vnet_remote_src_key {
 	__be32 ip_be;
 };
 
-/* vteps: known remote VTEP address -> nothing yet (presence is the check). */
+/*
+ * vteps: known remote VTEP address -> how to reach it on the underlay.
+ * Presence is the receive path's check. VNET_VTEP_F_NEXT_HOP: vnetd found a
+ * single-path route to the VTEP out of `ifindex` and a valid neighbour entry
+ * for its next hop (the VTEP, or the gateway), and keeps both MACs current
+ * from neighbour and route notifications: the XDP transmit path writes them
+ * instead of asking bpf_fib_lookup. Without the flag (no route yet, an
+ * unresolved neighbour, ECMP) it asks the FIB for every frame.
+ */
+#define VNET_VTEP_F_NEXT_HOP (1u << 0)
+
 struct vnet_vtep {
-	__u32 flags;
+	__u32 flags;      /* VNET_VTEP_F_* */
+	__u32 ifindex;    /* the interface the next hop is on */
+	__u8 dmac[VNET_ETH_ALEN]; /* the next hop's MAC */
+	__u8 smac[VNET_ETH_ALEN]; /* ifindex's own MAC */
 };
 
 /*
@@ -416,6 +430,7 @@ static_assert(sizeof(struct vnet_remote_host_key) == 12);
 static_assert(sizeof(struct vnet_remote_src_key) == 16);
 static_assert(sizeof(struct vnet_config) == 16);
 static_assert(sizeof(struct vnet_router_iface) == 8);
+static_assert(sizeof(struct vnet_vtep) == 20);
 static_assert(sizeof(struct vnet_route_key) == 12);
 static_assert(sizeof(struct vnet_route) == 16);
 static_assert(sizeof(struct vnet_icmp_bucket) == 16);
