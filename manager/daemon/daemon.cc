@@ -194,6 +194,10 @@ Status Daemon::setup() {
   if (s) {
     s = loop_.add(watch_->fd(), EPOLLIN, [this](std::uint32_t) { on_store(); });
   }
+  if (s) {
+    s = loop_.add(neighbours_->events_fd(), EPOLLIN,
+                  [this](std::uint32_t) { on_neighbour_events(); });
+  }
   if (!s) {
     return s;
   }
@@ -222,12 +226,18 @@ int Daemon::run() {
   sync(/*full=*/true, /*links=*/true);
   keep_neighbours();
   while (running_) {
-    if (auto s = loop_.run_once(-1); !s) {
+    // Woken for the next neighbour pass too: a route change asks for one
+    // sooner than the heartbeat ticks.
+    const auto until = std::chrono::ceil<std::chrono::milliseconds>(next_neighbours_ - Clock::now());
+    if (auto s = loop_.run_once(static_cast<int>(std::max<std::int64_t>(0, until.count()))); !s) {
       log_error(s.message());
       return 1;
     }
     if (!running_) {
       break;
+    }
+    if (Clock::now() >= next_neighbours_) {
+      neighbours_pending_ = true;
     }
     if (full_pending_) {
       // Repair anything a lost notification could have hidden (a released
@@ -371,6 +381,9 @@ void Daemon::note_link_changes(const std::set<std::string>& changed) {
   }
   if (interesting(changed)) {
     links_dirty_ = true;
+  }
+  if (plan_ && changed.count(plan_->underlay_interface) != 0) {
+    request_next_hop_pass();  // the next hops' interface or source MAC
   }
 }
 
@@ -902,7 +915,8 @@ void Daemon::log_delivery_changes(const compile::HostPlan& plan) {
 
 void Daemon::keep_neighbours() {
   neighbours_pending_ = false;
-  next_neighbours_ = Clock::now() + kNeighbourInterval;
+  last_neighbours_ = Clock::now();
+  next_neighbours_ = last_neighbours_ + kNeighbourInterval;
   std::vector<std::string> messages;
   if (plan_ && plan_->role == topology::HostRole::kHypervisor && datapath_) {
     auto pass = neighbours_->keep(plan_->vteps);
@@ -912,6 +926,10 @@ void Daemon::keep_neighbours() {
       for (const auto& p : pass->problems) {
         messages.push_back(p.message);
       }
+      next_hops_.replace(std::move(pass->next_hops));
+      // Every VTEP, not only the changed ones: an entry the reconciler
+      // just created (a new VTEP, a reloaded datapath) holds no next hop.
+      write_next_hops(plan_->vteps);
     }
   }
   if (messages != neighbour_messages_) {
@@ -923,6 +941,48 @@ void Daemon::keep_neighbours() {
     }
     neighbour_messages_ = std::move(messages);
     publish_status();
+  }
+}
+
+void Daemon::request_next_hop_pass() {
+  next_neighbours_ = std::min(next_neighbours_,
+                              std::max(Clock::now(), last_neighbours_ + kNextHopHoldoff));
+}
+
+void Daemon::on_neighbour_events() {
+  netlink::NeighbourEvents ev = neighbours_->read_events();
+  std::set<Ipv4> changed;
+  for (const auto& [n, deleted] : ev.neighbours) {
+    for (const Ipv4& vtep : next_hops_.apply(n, deleted)) {
+      changed.insert(vtep);
+    }
+  }
+  if (!changed.empty()) {
+    write_next_hops({changed.begin(), changed.end()});
+  }
+  if (ev.routes_changed || ev.overrun) {
+    request_next_hop_pass();
+  }
+}
+
+void Daemon::write_next_hops(const std::vector<Ipv4>& vteps) {
+  if (!datapath_ || !plan_ || plan_->role != topology::HostRole::kHypervisor) {
+    return;
+  }
+  const netlink::LinkInfo* underlay = links_->find(plan_->underlay_interface);
+  for (const Ipv4& vtep : vteps) {
+    const netlink::NextHop* hop = next_hops_.find(vtep);
+    const vnet_vtep value = netlink::vtep_value(hop, underlay);
+    auto wrote = datapath_->set_vtep(vtep.be(), value);
+    if (!wrote) {
+      // Repaired by the next pass, which writes every VTEP again.
+      log_warn("VTEP " + vtep.str() + ": next hop: " + wrote.status().message());
+    } else if (*wrote) {
+      log_info("VTEP " + vtep.str() + ": " +
+               (value.flags & VNET_VTEP_F_NEXT_HOP
+                    ? "next hop " + hop->via.str() + " (" + hop->mac->str() + ")"
+                    : std::string("no resolved single-path next hop (XDP asks the FIB)")));
+    }
   }
 }
 

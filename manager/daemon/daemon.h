@@ -54,6 +54,10 @@ inline constexpr std::chrono::milliseconds kFullResyncInterval{10000};
 // the machine on it.
 inline constexpr std::chrono::milliseconds kMapAuditInterval{300000};
 inline constexpr std::chrono::milliseconds kNeighbourInterval{5000};
+// A route or underlay change asks for a neighbour pass (the VTEPs' next
+// hops) this soon after the last one, no sooner: a routing daemon's burst
+// of updates costs one pass, not one per route.
+inline constexpr std::chrono::milliseconds kNextHopHoldoff{200};
 inline constexpr std::chrono::milliseconds kConntrackSweepInterval{10000};
 
 class Daemon {
@@ -102,6 +106,12 @@ class Daemon {
   // --xdp-transmit and an underlay that takes XDP frames; a note says why not.
   bool decide_xdp_transmit(const netlink::LinkInfo* underlay, std::vector<std::string>& notes);
   void keep_neighbours();
+  // Neighbour and route notifications: the VTEPs' next hops.
+  void on_neighbour_events();
+  // Writes the next hop of each of `vteps` into vnet_vteps (what changed).
+  void write_next_hops(const std::vector<Ipv4>& vteps);
+  // A neighbour pass as soon as kNextHopHoldoff allows.
+  void request_next_hop_pass();
   void sweep_conntrack();
   // `base` (kFullResyncInterval, kMapAuditInterval), +-20 %.
   std::chrono::milliseconds jittered(std::chrono::milliseconds base);
@@ -172,6 +182,9 @@ class Daemon {
   std::chrono::steady_clock::time_point next_audit_;
   std::minstd_rand resync_jitter_{std::random_device{}()};
   std::chrono::steady_clock::time_point next_neighbours_;
+  std::chrono::steady_clock::time_point last_neighbours_;
+  // Each remote VTEP's underlay next hop, for the XDP transmit path.
+  netlink::NextHopTable next_hops_;
   std::chrono::steady_clock::time_point next_ct_sweep_;
   // What the conntrack sweeps found: live entries at the last one, entries
   // removed by all of them (`vnetctl stats`).

@@ -501,6 +501,28 @@ void Datapath::forget_attachments(std::uint32_t ifindex) {
   attached_.erase(std::make_pair(ifindex, Hook::kTcIngress));
 }
 
+Result<bool> Datapath::set_vtep(__be32 vtep_be, const vnet_vtep& value) {
+  PinnedMap* vteps = map(VNET_MAP_VTEPS);
+  if (vteps == nullptr) {
+    return Status::error(std::string(VNET_MAP_VTEPS) + " is not open", ENOENT);
+  }
+  const auto* k = reinterpret_cast<const std::uint8_t*>(&vtep_be);
+  const auto* v = reinterpret_cast<const std::uint8_t*>(&value);
+  const reconcile::Bytes key(k, k + sizeof(vtep_be));
+  const reconcile::Bytes want(v, v + sizeof(value));
+  auto cur = vteps->lookup(key);
+  if (!cur) {
+    return cur.status();
+  }
+  if (!cur->has_value() || **cur == want) {
+    return false;
+  }
+  if (Status s = vteps->update(key, want); !s) {
+    return s;
+  }
+  return true;
+}
+
 PinnedMap* Datapath::map(const std::string& name) {
   auto it = maps_.find(name);
   return it == maps_.end() ? nullptr : it->second.get();

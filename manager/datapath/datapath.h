@@ -111,6 +111,11 @@ class Datapath {
   void forget_attachments();
   void forget_attachments(std::uint32_t ifindex);
 
+  // Writes the vnet_vteps value of the VTEP `vtep_be` (its underlay next
+  // hop) when the entry exists and holds something else: the reconciler
+  // creates and removes entries, this never does. True when it wrote.
+  Result<bool> set_vtep(__be32 vtep_be, const vnet_vtep& value);
+
   // Map access for the reconciler; nullptr for an unknown name.
   PinnedMap* map(const std::string& name);
   reconcile::MapLookup lookup();

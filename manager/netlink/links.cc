@@ -387,7 +387,7 @@ void LinkTable::upsert(const LinkInfo& link, std::set<std::string>* changed) {
       if (named != by_name_.end() && named->second == link.ifindex) {
         by_name_.erase(named);
       }
-    } else if (old.kind != link.kind || old.mtu != link.mtu ||
+    } else if (old.kind != link.kind || old.mtu != link.mtu || old.address != link.address ||
                (link.kind == "vxlan" && ((old.flags ^ link.flags) & IFF_UP) != 0)) {
       // A VXLAN device set down or up matters too: vnet's own, set down
       // by someone else, is brought back at once, not at the next resync.

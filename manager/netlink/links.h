@@ -54,7 +54,7 @@ std::optional<PeerRef> foreign_peer(const LinkInfo& link);
 class LinkTable {
  public:
   // Applies one message; adds the affected names to `changed` when a link
-  // appeared, vanished, was renamed, or changed ifindex, kind or MTU
+  // appeared, vanished, was renamed, or changed ifindex, kind, MTU or MAC
   // (operstate-only changes are not reported: the datapath does not depend
   // on them). A message that fails validation is ignored: the periodic
   // resync repairs the table.

@@ -69,6 +69,7 @@ constexpr AttrSpec kLinkAttrs[] = {
     {IFLA_LINK_NETNSID, MNL_TYPE_U32, "IFLA_LINK_NETNSID"},  // s32
     {IFLA_XDP, MNL_TYPE_NESTED, "IFLA_XDP"},
     {IFLA_TARGET_NETNSID, MNL_TYPE_U32, "IFLA_TARGET_NETNSID"},  // s32
+    {IFLA_ADDRESS, MNL_TYPE_UNSPEC, "IFLA_ADDRESS"},             // length per link type
 };
 constexpr AttrSpec kXdpAttrs[] = {
     {IFLA_XDP_ATTACHED, MNL_TYPE_U8, "IFLA_XDP_ATTACHED"},
@@ -89,9 +90,11 @@ constexpr AttrSpec kRouteAttrs[] = {
     {RTA_OIF, MNL_TYPE_U32, "RTA_OIF"},
     {RTA_GATEWAY, MNL_TYPE_U32, "RTA_GATEWAY"},
     {RTA_PREFSRC, MNL_TYPE_U32, "RTA_PREFSRC"},
+    {RTA_MULTIPATH, MNL_TYPE_UNSPEC, "RTA_MULTIPATH"},  // only its presence is read
 };
 constexpr AttrSpec kNeighAttrs[] = {
     {NDA_DST, MNL_TYPE_U32, "NDA_DST"},
+    {NDA_LLADDR, MNL_TYPE_UNSPEC, "NDA_LLADDR"},  // length per link type
 };
 
 int link_attr_cb(const nlattr* attr, void* data) {
@@ -114,6 +117,16 @@ int neigh_attr_cb(const nlattr* attr, void* data) {
 }
 
 Ipv4 ipv4_attr(const nlattr* attr) { return Ipv4{ntohl(mnl_attr_get_u32(attr))}; }
+
+// A link-layer address attribute as a MAC: only when it has Ethernet's length.
+std::optional<Mac> mac_attr(const nlattr* attr) {
+  if (attr == nullptr || mnl_attr_get_payload_len(attr) != sizeof(Mac::bytes)) {
+    return std::nullopt;
+  }
+  Mac mac;
+  std::memcpy(mac.bytes.data(), mnl_attr_get_payload(attr), mac.bytes.size());
+  return mac;
+}
 
 // A link message's header: nlmsghdr + ifinfomsg (AF_UNSPEC) for `ifindex`
 // (0: none, e.g. a dump or a lookup by name).
@@ -187,11 +200,14 @@ nlmsghdr* build_link_del(char* buf, std::uint32_t seq, std::uint32_t ifindex) {
   return put_link_header(buf, RTM_DELLINK, 0, seq, ifindex);
 }
 
-nlmsghdr* build_route_get(char* buf, std::uint32_t seq, Ipv4 dst) {
+nlmsghdr* build_route_get(char* buf, std::uint32_t seq, Ipv4 dst, bool fib_match) {
   nlmsghdr* nlh = put_header(buf, RTM_GETROUTE, 0, seq);
   auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
   rtm->rtm_family = AF_INET;
   rtm->rtm_dst_len = 32;
+  if (fib_match) {
+    rtm->rtm_flags = RTM_F_FIB_MATCH;
+  }
   mnl_attr_put_u32(nlh, RTA_DST, dst.be());
   return nlh;
 }
@@ -279,6 +295,7 @@ Result<LinkInfo> parse_link(const nlmsghdr* nlh) {
   if (t.tb[IFLA_LINK] != nullptr) {
     link.link_ifindex = mnl_attr_get_u32(t.tb[IFLA_LINK]);
   }
+  link.address = mac_attr(t.tb[IFLA_ADDRESS]);
   if (t.tb[IFLA_LINK_NETNSID] != nullptr) {
     link.link_netnsid = static_cast<std::int32_t>(mnl_attr_get_u32(t.tb[IFLA_LINK_NETNSID]));
   }
@@ -329,6 +346,7 @@ Result<RouteInfo> parse_route(const nlmsghdr* nlh) {
   if (t.tb[RTA_PREFSRC] != nullptr) {
     r.prefsrc = ipv4_attr(t.tb[RTA_PREFSRC]);
   }
+  r.multipath = t.tb[RTA_MULTIPATH] != nullptr;
   return r;
 }
 
@@ -356,6 +374,7 @@ Result<std::optional<NeighInfo>> parse_neigh(const nlmsghdr* nlh) {
   n.state = ndm->ndm_state;
   n.flags = ndm->ndm_flags;
   n.dst = ipv4_attr(t.tb[NDA_DST]);
+  n.lladdr = mac_attr(t.tb[NDA_LLADDR]);
   return std::optional<NeighInfo>(n);
 }
 

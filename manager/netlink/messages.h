@@ -42,6 +42,8 @@ struct LinkInfo {
   // kind "vxlan": IFLA_VXLAN_COLLECT_METADATA ("external") and the UDP port.
   bool vxlan_external = false;
   std::uint16_t vxlan_port = 0;
+  // IFLA_ADDRESS when it is an Ethernet address (6 bytes).
+  std::optional<Mac> address;
   bool operator==(const LinkInfo&) const = default;
 };
 
@@ -57,6 +59,7 @@ struct RouteInfo {
   std::uint32_t oif = 0;
   std::optional<Ipv4> gateway;
   std::optional<Ipv4> prefsrc;
+  bool multipath = false;  // RTA_MULTIPATH: ECMP (a FIB entry, build_route_get's fib_match)
 };
 
 struct NeighInfo {
@@ -64,6 +67,7 @@ struct NeighInfo {
   std::uint16_t state = 0;  // NUD_*
   std::uint8_t flags = 0;   // NTF_*
   Ipv4 dst;
+  std::optional<Mac> lladdr;  // NDA_LLADDR when it is an Ethernet address
 };
 
 // RTM_GETLINK dump of every link.
@@ -74,8 +78,11 @@ nlmsghdr* build_link_dump(char* buf, std::uint32_t seq);
 nlmsghdr* build_link_get(char* buf, std::uint32_t seq, std::uint32_t ifindex,
                          std::optional<std::int32_t> target_nsid);
 // RTM_GETROUTE for one IPv4 destination, what `ip route get DST` sends: the
-// reply is the route the kernel would use (oif, gateway).
-nlmsghdr* build_route_get(char* buf, std::uint32_t seq, Ipv4 dst);
+// reply is the route the kernel would use (oif, gateway). With `fib_match`
+// (RTM_F_FIB_MATCH, `ip route get fibmatch DST`) it is the FIB entry that
+// matched instead: an ECMP route then comes back with RTA_MULTIPATH and no
+// RTA_OIF, where the plain reply shows the one path the lookup chose.
+nlmsghdr* build_route_get(char* buf, std::uint32_t seq, Ipv4 dst, bool fib_match = false);
 // RTM_GETNEIGH dump of the IPv4 neighbour table.
 nlmsghdr* build_neigh_dump(char* buf, std::uint32_t seq);
 // RTM_NEWNEIGH with NTF_USE for (ifindex, addr): creates the entry if
@@ -107,7 +114,7 @@ nlmsghdr* build_link_del(char* buf, std::uint32_t seq, std::uint32_t ifindex);
 Result<LinkInfo> parse_link(const nlmsghdr* nlh);
 // RTM_NEWROUTE (the reply to build_route_get). IPv4 only.
 Result<RouteInfo> parse_route(const nlmsghdr* nlh);
-// RTM_NEWNEIGH. Result holds nullopt for non-IPv4 entries.
+// RTM_NEWNEIGH / RTM_DELNEIGH. Result holds nullopt for non-IPv4 entries.
 Result<std::optional<NeighInfo>> parse_neigh(const nlmsghdr* nlh);
 
 }  // namespace vnet::netlink

@@ -26,7 +26,37 @@ Result<NeighbourKeeper> NeighbourKeeper::open() {
   if (!s) {
     return s.status().with_context("neighbour socket");
   }
-  return NeighbourKeeper(std::move(*s));
+  auto events = Socket::open(RTMGRP_NEIGH | RTMGRP_IPV4_ROUTE, /*nonblocking=*/true);
+  if (!events) {
+    return events.status().with_context("neighbour notification socket");
+  }
+  return NeighbourKeeper(std::move(*s), std::move(*events));
+}
+
+NeighbourEvents NeighbourKeeper::read_events() {
+  NeighbourEvents ev;
+  Status s = events_.drain([&](const nlmsghdr* nlh) {
+    if (nlh->nlmsg_type == RTM_NEWROUTE || nlh->nlmsg_type == RTM_DELROUTE) {
+      ev.routes_changed = true;
+      return Status::ok();
+    }
+    if (nlh->nlmsg_type != RTM_NEWNEIGH && nlh->nlmsg_type != RTM_DELNEIGH) {
+      return Status::ok();
+    }
+    auto n = parse_neigh(nlh);
+    if (!n) {
+      ev.overrun = true;  // unreadable: the pass asks the kernel instead
+    } else if (n->has_value()) {
+      ev.neighbours.emplace_back(**n, nlh->nlmsg_type == RTM_DELNEIGH);
+    }
+    return Status::ok();
+  });
+  if (!s) {
+    // ENOBUFS: lost notifications. What is still queued predates them.
+    events_.discard();
+    ev.overrun = true;
+  }
+  return ev;
 }
 
 Result<NeighbourPass> NeighbourKeeper::keep(const std::vector<Ipv4>& vteps) {
@@ -35,7 +65,7 @@ Result<NeighbourPass> NeighbourKeeper::keep(const std::vector<Ipv4>& vteps) {
     return pass;
   }
   // One dump per pass instead of a lookup per VTEP.
-  std::map<std::pair<std::uint32_t, Ipv4>, std::uint16_t> table;
+  std::map<std::pair<std::uint32_t, Ipv4>, NeighInfo> table;
   char buf[kRequestBufferSize];
   Status s = sock_.request(build_neigh_dump(buf, sock_.next_seq()), [&](const nlmsghdr* nlh) {
     auto n = parse_neigh(nlh);
@@ -43,7 +73,7 @@ Result<NeighbourPass> NeighbourKeeper::keep(const std::vector<Ipv4>& vteps) {
       return n.status();
     }
     if (n->has_value()) {
-      table[{(*n)->ifindex, (*n)->dst}] = (*n)->state;
+      table[{(*n)->ifindex, (*n)->dst}] = **n;
     }
     return Status::ok();
   });
@@ -53,17 +83,28 @@ Result<NeighbourPass> NeighbourKeeper::keep(const std::vector<Ipv4>& vteps) {
     return s.with_context("dump neighbours");
   }
 
+  const auto route_get = [&](Ipv4 vtep, bool fib_match, std::optional<RouteInfo>* route) {
+    return sock_.request(build_route_get(buf, sock_.next_seq(), vtep, fib_match),
+                         [&](const nlmsghdr* nlh) {
+                           auto r = parse_route(nlh);
+                           if (!r) {
+                             return r.status();
+                           }
+                           *route = *r;
+                           return Status::ok();
+                         });
+  };
   for (const Ipv4& vtep : vteps) {
+    // The FIB entry first: one path (RTA_OIF) is the common case and the
+    // answer. An ECMP entry has none: the path the kernel would choose now
+    // is asked for to keep its neighbour, and the XDP path asks the FIB.
     std::optional<RouteInfo> route;
-    Status rs = sock_.request(build_route_get(buf, sock_.next_seq(), vtep),
-                              [&](const nlmsghdr* nlh) {
-                                auto r = parse_route(nlh);
-                                if (!r) {
-                                  return r.status();
-                                }
-                                route = *r;
-                                return Status::ok();
-                              });
+    Status rs = route_get(vtep, /*fib_match=*/true, &route);
+    bool single_path = rs && route && route->oif != 0 && !route->multipath;
+    if (rs && route && route->type == RTN_UNICAST && !single_path) {
+      route.reset();
+      rs = route_get(vtep, /*fib_match=*/false, &route);
+    }
     if (!rs || !route) {
       // The kernel's answer (ENETUNREACH, EHOSTUNREACH, ...) says it all.
       pass.problems.push_back(
@@ -83,7 +124,12 @@ Result<NeighbourPass> NeighbourKeeper::keep(const std::vector<Ipv4>& vteps) {
     }
     const Ipv4 next_hop = route->gateway.value_or(vtep);
     auto it = table.find({route->oif, next_hop});
-    if (it != table.end() && (it->second & kNoActionStates)) {
+    if (single_path) {
+      pass.next_hops[vtep] = NextHop{.ifindex = route->oif,
+                                     .via = next_hop,
+                                     .mac = it != table.end() ? usable_mac(it->second) : std::nullopt};
+    }
+    if (it != table.end() && (it->second.state & kNoActionStates)) {
       ++pass.resolved;
       continue;
     }
@@ -95,7 +141,7 @@ Result<NeighbourPass> NeighbourKeeper::keep(const std::vector<Ipv4>& vteps) {
       continue;
     }
     ++pass.triggered;
-    if (it != table.end() && (it->second & NUD_FAILED)) {
+    if (it != table.end() && (it->second.state & NUD_FAILED)) {
       // Still worth a retry (done above), but tell the operator why flood
       // copies to this VTEP are being dropped.
       pass.problems.push_back({vtep, "next hop " + next_hop.str() + " of VTEP " + vtep.str() +

@@ -9,11 +9,20 @@
 // needed and resolves or re-confirms it exactly as if a packet were
 // waiting. Run periodically (every few seconds) so stale entries are
 // refreshed before they are garbage-collected.
+//
+// The same pass finds each VTEP's next hop for the XDP transmit path
+// (next_hops.h): the route is asked for as its FIB entry (RTM_F_FIB_MATCH),
+// so an ECMP route is known as one and left to bpf_fib_lookup, which picks
+// a path per flow. Between passes a second socket hears neighbour and IPv4
+// route notifications (read_events()), which keep the MACs current.
 
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "net/addr.h"
+#include "netlink/next_hops.h"
 #include "netlink/socket.h"
 #include "util/result.h"
 
@@ -29,6 +38,16 @@ struct NeighbourPass {
   std::size_t resolved = 0;   // already valid (reachable, permanent, noarp, ...)
   std::size_t triggered = 0;  // NTF_USE sent
   std::vector<NeighbourProblem> problems;
+  // VTEPs with a single-path unicast route: the next hop, and its MAC when
+  // the neighbour entry was valid at the dump.
+  std::map<Ipv4, NextHop> next_hops;
+};
+
+// What the notification socket held.
+struct NeighbourEvents {
+  std::vector<std::pair<NeighInfo, bool>> neighbours;  // (entry, deleted), in order
+  bool routes_changed = false;  // an IPv4 route was added, changed or removed
+  bool overrun = false;         // notifications were lost: run a pass
 };
 
 class NeighbourKeeper {
@@ -39,9 +58,14 @@ class NeighbourKeeper {
   // per-VTEP failures are reported in problems.
   Result<NeighbourPass> keep(const std::vector<Ipv4>& vteps);
 
+  // The notification socket, for epoll, and everything queued on it.
+  int events_fd() const { return events_.fd(); }
+  NeighbourEvents read_events();
+
  private:
-  explicit NeighbourKeeper(Socket sock) : sock_(std::move(sock)) {}
+  NeighbourKeeper(Socket sock, Socket events) : sock_(std::move(sock)), events_(std::move(events)) {}
   Socket sock_;
+  Socket events_;
 };
 
 }  // namespace vnet::netlink
