@@ -222,10 +222,20 @@ static __always_inline void route_rewrite(struct ethhdr *eth, struct iphdr *iph,
 	mac_copy(eth->h_source, hop->rt->smac);
 }
 
+/* Does vnetd still keep the next hops in vnet_vteps (abi.h: vnet_state)? */
+static __always_inline int next_hops_leased(void)
+{
+	const struct vnet_state *st;
+	__u32 zero = 0;
+
+	st = bpf_map_lookup_elem(&vnet_state, &zero);
+	return st && bpf_ktime_get_coarse_ns() < st->next_hops_until_ns;
+}
+
 /*
  * The underlay next hop toward vtep_be, in fib's ifindex, dmac and smac:
- * the one vnetd keeps in vnet_vteps (abi.h: VNET_VTEP_F_NEXT_HOP), else the
- * FIB's. 0 to pass to tc: no resolved neighbour (tc's bpf_redirect_neigh
+ * the one vnetd keeps in vnet_vteps (abi.h: VNET_VTEP_F_NEXT_HOP) while its
+ * lease holds, else the FIB's. 0 to pass to tc: no resolved neighbour (tc's bpf_redirect_neigh
  * resolves it), or a route out of another interface than the underlay, the
  * only one checked for its MTU and for taking XDP frames (vnetd:
  * xdp-features).
@@ -236,7 +246,7 @@ static __always_inline int underlay_next_hop(struct xdp_md *ctx, __be32 vtep_be,
 {
 	const struct vnet_vtep *vt = bpf_map_lookup_elem(&vnet_vteps, &vtep_be);
 
-	if (vt && (vt->flags & VNET_VTEP_F_NEXT_HOP)) {
+	if (vt && (vt->flags & VNET_VTEP_F_NEXT_HOP) && next_hops_leased()) {
 		fib->ifindex = vt->ifindex;
 		mac_copy(fib->dmac, vt->dmac);
 		mac_copy(fib->smac, vt->smac);

@@ -163,4 +163,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vnet_ct_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vnet_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vnet_state SEC(".maps");
+
 #endif /* VNET_LIB_MAPS_H */

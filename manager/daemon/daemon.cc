@@ -1,6 +1,7 @@
 #include "daemon/daemon.h"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
@@ -33,6 +34,8 @@ namespace vnet::daemon {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// linux/if.h's IFF_LOWER_UP (carrier), which glibc's <net/if.h> lacks.
+constexpr std::uint32_t kIffLowerUp = 1u << 16;
 
 
 // DIR/vnetd.lock, flocked for the daemon's life, holding its pid: a second
@@ -198,6 +201,15 @@ Status Daemon::setup() {
     s = loop_.add(neighbours_->events_fd(), EPOLLIN,
                   [this](std::uint32_t) { on_neighbour_events(); });
   }
+  if (s && opts_.xdp_transmit) {
+    if (auto watch = netlink::XdpFeatureWatch::open(); !watch) {
+      log_warn(watch.status().message() +
+               "; the underlay's xdp-features are only asked at each pass");
+    } else {
+      xdp_watch_ = std::make_unique<netlink::XdpFeatureWatch>(std::move(*watch));
+      s = loop_.add(xdp_watch_->fd(), EPOLLIN, [this](std::uint32_t) { on_xdp_features(); });
+    }
+  }
   if (!s) {
     return s;
   }
@@ -258,6 +270,12 @@ int Daemon::run() {
     }
     if (neighbours_pending_) {
       keep_neighbours();
+    }
+  }
+  if (datapath_) {
+    // Nobody keeps the next hops from now on: the XDP path asks the FIB.
+    if (Status s = datapath_->set_next_hop_lease(0); !s) {
+      log_warn("underlay next hops: lease: " + s.message());
     }
   }
   log_info("stopping; programs stay attached and maps stay pinned under " + opts_.pin_dir);
@@ -358,6 +376,15 @@ void Daemon::on_links() {
     return;
   }
   note_link_changes(*changed);
+  // The underlay going down or up moves the routes through it (silently:
+  // no route notification), so the next hops kept on it are asked again.
+  const netlink::LinkInfo* underlay = plan_ ? links_->find(plan_->underlay_interface) : nullptr;
+  const std::uint32_t state = underlay == nullptr ? 0 : underlay->flags & (IFF_UP | kIffLowerUp);
+  if (state != underlay_state_) {
+    underlay_state_ = state;
+    forget_next_hops(next_hops_.forget_all());
+    request_next_hop_pass();
+  }
 }
 
 void Daemon::note_link_changes(const std::set<std::string>& changed) {
@@ -383,7 +410,10 @@ void Daemon::note_link_changes(const std::set<std::string>& changed) {
     links_dirty_ = true;
   }
   if (plan_ && changed.count(plan_->underlay_interface) != 0) {
-    request_next_hop_pass();  // the next hops' interface or source MAC
+    // The next hops' interface, its MAC or its state: asked again, the FIB
+    // answering meanwhile.
+    forget_next_hops(next_hops_.forget_all());
+    request_next_hop_pass();
   }
 }
 
@@ -926,10 +956,35 @@ void Daemon::keep_neighbours() {
       for (const auto& p : pass->problems) {
         messages.push_back(p.message);
       }
+      if (pass->policy_routing != policy_routing_) {
+        policy_routing_ = pass->policy_routing;
+        log_info(policy_routing_ ? "policy routing rules present: the XDP transmit path asks "
+                                   "the FIB for every frame"
+                                 : "no policy routing rules: underlay next hops are kept");
+      }
+      if (opts_.next_hop_lease_s == 0) {
+        pass->next_hops.clear();
+      }
+      // What the pass saw: only a later change of the underlay's state
+      // makes on_links() forget them.
+      const netlink::LinkInfo* underlay = links_->find(plan_->underlay_interface);
+      underlay_state_ = underlay == nullptr ? 0 : underlay->flags & (IFF_UP | kIffLowerUp);
       next_hops_.replace(std::move(pass->next_hops));
       // Every VTEP, not only the changed ones: an entry the reconciler
-      // just created (a new VTEP, a reloaded datapath) holds no next hop.
+      // just created (a new VTEP, an audit's repair) holds no next hop.
       write_next_hops(plan_->vteps);
+      // Renewed only by a pass that wrote them: a vnetd that stops keeping
+      // next hops (stopped, hung, no longer a hypervisor) lets it lapse.
+      const std::uint64_t until =
+          opts_.next_hop_lease_s == 0
+              ? 0
+              : static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                               Clock::now().time_since_epoch() +
+                                               std::chrono::seconds(opts_.next_hop_lease_s))
+                                               .count());
+      if (Status ls = datapath_->set_next_hop_lease(until); !ls) {
+        messages.push_back("underlay next hops: lease: " + ls.message());
+      }
     }
   }
   if (messages != neighbour_messages_) {
@@ -941,6 +996,16 @@ void Daemon::keep_neighbours() {
     }
     neighbour_messages_ = std::move(messages);
     publish_status();
+  }
+}
+
+void Daemon::on_xdp_features() {
+  const netlink::XdpFeatureChanges changes = xdp_watch_->read();
+  // A pass asks the underlay again (decide_xdp_transmit) and attaches or
+  // removes the fast path on every port.
+  if (changes.overrun ||
+      (underlay_ifindex_ != 0 && changes.ifindexes.count(underlay_ifindex_) != 0)) {
+    links_dirty_ = true;
   }
 }
 
@@ -960,8 +1025,31 @@ void Daemon::on_neighbour_events() {
   if (!changed.empty()) {
     write_next_hops({changed.begin(), changed.end()});
   }
-  if (ev.routes_changed || ev.overrun) {
+  // A route to a VTEP changed: its next hop is unknown until the pass, and
+  // the XDP path asks the FIB for it meanwhile.
+  std::vector<Ipv4> gone;
+  if (ev.everything) {
+    gone = next_hops_.forget_all();
+  } else {
+    for (const Ipv4Prefix& prefix : ev.routes) {
+      const std::vector<Ipv4> covered = next_hops_.forget(prefix);
+      gone.insert(gone.end(), covered.begin(), covered.end());
+    }
+  }
+  forget_next_hops(gone);
+  const bool covers_a_vtep =
+      plan_ && std::any_of(ev.routes.begin(), ev.routes.end(), [&](const Ipv4Prefix& p) {
+        return std::any_of(plan_->vteps.begin(), plan_->vteps.end(),
+                           [&](const Ipv4& v) { return p.contains(v); });
+      });
+  if (ev.everything || covers_a_vtep) {
     request_next_hop_pass();
+  }
+}
+
+void Daemon::forget_next_hops(const std::vector<Ipv4>& vteps) {
+  if (!vteps.empty()) {
+    write_next_hops(vteps);
   }
 }
 

@@ -35,6 +35,7 @@
 #include "util/unique_fd.h"
 #include "netlink/links.h"
 #include "netlink/neighbours.h"
+#include "netlink/xdp_features.h"
 #include "reconcile/reconcile.h"
 #include "store/store.h"
 
@@ -108,10 +109,14 @@ class Daemon {
   void keep_neighbours();
   // Neighbour and route notifications: the VTEPs' next hops.
   void on_neighbour_events();
+  // xdp-features notifications (--xdp-transmit): the underlay's decides.
+  void on_xdp_features();
   // Writes the next hop of each of `vteps` into vnet_vteps (what changed).
   void write_next_hops(const std::vector<Ipv4>& vteps);
   // A neighbour pass as soon as kNextHopHoldoff allows.
   void request_next_hop_pass();
+  // Until that pass: the XDP path asks the FIB for these VTEPs.
+  void forget_next_hops(const std::vector<Ipv4>& vteps);
   void sweep_conntrack();
   // `base` (kFullResyncInterval, kMapAuditInterval), +-20 %.
   std::chrono::milliseconds jittered(std::chrono::milliseconds base);
@@ -137,6 +142,9 @@ class Daemon {
   std::unique_ptr<store::Watch> watch_;
   std::unique_ptr<netlink::LinkCache> links_;
   std::unique_ptr<netlink::NeighbourKeeper> neighbours_;
+  // --xdp-transmit: hears the underlay's xdp-features change (null when the
+  // kernel cannot tell; the passes still ask).
+  std::unique_ptr<netlink::XdpFeatureWatch> xdp_watch_;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<datapath::Datapath> datapath_;
   // What the last reconcile left in the maps (reconcile/reconcile.h):
@@ -185,6 +193,8 @@ class Daemon {
   std::chrono::steady_clock::time_point last_neighbours_;
   // Each remote VTEP's underlay next hop, for the XDP transmit path.
   netlink::NextHopTable next_hops_;
+  bool policy_routing_ = false;  // the last pass found rules beyond the defaults
+  std::uint32_t underlay_state_ = 0;  // the underlay's IFF_UP | IFF_LOWER_UP, last seen
   std::chrono::steady_clock::time_point next_ct_sweep_;
   // What the conntrack sweeps found: live entries at the last one, entries
   // removed by all of them (`vnetctl stats`).

@@ -35,6 +35,12 @@ std::variant<Options, int> parse_options(int argc, char** argv) {
                "encapsulate what endpoints send in XDP, before any skb exists, when the "
                "underlay can take XDP frames (faster for VMs on taps; a veth endpoint loses "
                "GSO); everything the fast path does not take still goes through tc");
+  app.add_option("--next-hop-lease", opts.next_hop_lease_s,
+                 "seconds the XDP transmit path trusts the underlay next hops vnetd keeps "
+                 "(renewed every 5 s; after vnetd stops or hangs this long it asks the FIB "
+                 "for every frame again); 0 keeps none")
+      ->check(CLI::Range(0u, 3600u))
+      ->capture_default_str();
   app.add_flag("-v,--verbose", opts.verbose, "log debug messages (libbpf included)");
   try {
     app.parse(argc, argv);
@@ -46,6 +52,11 @@ std::variant<Options, int> parse_options(int argc, char** argv) {
   // cannot be one would leave it forever "down".
   if (Status s = store::check_host_file_name(opts.host); !s) {
     std::fprintf(stderr, "vnetd: --host: %s\n", s.message().c_str());
+    return 2;
+  }
+  if (opts.next_hop_lease_s != 0 && opts.next_hop_lease_s < 10) {
+    // Below two neighbour passes a busy pass would let it lapse.
+    std::fprintf(stderr, "vnetd: --next-hop-lease: 0 or at least 10 seconds\n");
     return 2;
   }
   if (opts.store_url.empty()) {

@@ -1,7 +1,7 @@
 #pragma once
 // vnetd's command line (contract §2):
 //   vnetd --host NAME [--store URL] [--pin-dir DIR] [--socket PATH] [--state-dir DIR]
-//         [--conntrack-size N] [--xdp-transmit]
+//         [--conntrack-size N] [--xdp-transmit] [--next-hop-lease SECONDS]
 // --store defaults to $VNET_STORE, then file:/var/lib/vnet; --state-dir
 // defaults to /run/vnet/<host> (it holds vnetd.lock: one vnetd per host per
 // machine, with its pid inside for operators).
@@ -28,6 +28,10 @@ struct Options {
   // The XDP transmit fast path on endpoint interfaces (docs/architecture.md,
   // "The XDP transmit path"): off by default, it costs a veth VM its GSO.
   bool xdp_transmit = false;
+  // How long the XDP transmit path trusts the underlay next hops vnetd
+  // keeps (renewed on every neighbour pass, every 5 s): a vnetd that stops
+  // or hangs longer sends it back to bpf_fib_lookup. 0: keep none.
+  std::uint32_t next_hop_lease_s = 30;
   bool verbose = false;
 };
 

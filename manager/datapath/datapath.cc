@@ -97,6 +97,7 @@ constexpr MapLayout kMapLayouts[] = {
     {VNET_MAP_POLICY_RULES, sizeof(vnet_policy_rule_key), sizeof(vnet_policy_rule)},
     {VNET_MAP_CONNTRACK, sizeof(vnet_ct_key), sizeof(vnet_ct_entry)},
     {VNET_MAP_CT_STATS, sizeof(std::uint32_t), sizeof(vnet_ct_stats)},
+    {VNET_MAP_STATE, sizeof(std::uint32_t), sizeof(vnet_state)},
 };
 
 // A conntrack table pinned with another size than --conntrack-size is
@@ -521,6 +522,20 @@ Result<bool> Datapath::set_vtep(__be32 vtep_be, const vnet_vtep& value) {
     return s;
   }
   return true;
+}
+
+Status Datapath::set_next_hop_lease(std::uint64_t until_ns) {
+  PinnedMap* state = map(VNET_MAP_STATE);
+  if (state == nullptr) {
+    return Status::error(std::string(VNET_MAP_STATE) + " is not open", ENOENT);
+  }
+  const std::uint32_t zero = 0;
+  vnet_state value{};
+  value.next_hops_until_ns = until_ns;
+  const auto* k = reinterpret_cast<const std::uint8_t*>(&zero);
+  const auto* v = reinterpret_cast<const std::uint8_t*>(&value);
+  return state->update(reconcile::Bytes(k, k + sizeof(zero)),
+                       reconcile::Bytes(v, v + sizeof(value)));
 }
 
 PinnedMap* Datapath::map(const std::string& name) {

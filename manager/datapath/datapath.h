@@ -115,6 +115,8 @@ class Datapath {
   // hop) when the entry exists and holds something else: the reconciler
   // creates and removes entries, this never does. True when it wrote.
   Result<bool> set_vtep(__be32 vtep_be, const vnet_vtep& value);
+  // vnet_state's lease on those next hops (CLOCK_MONOTONIC ns; 0: none).
+  Status set_next_hop_lease(std::uint64_t until_ns);
 
   // Map access for the reconciler; nullptr for an unknown name.
   PinnedMap* map(const std::string& name);

@@ -55,8 +55,8 @@ class LinkTable {
  public:
   // Applies one message; adds the affected names to `changed` when a link
   // appeared, vanished, was renamed, or changed ifindex, kind, MTU or MAC
-  // (operstate-only changes are not reported: the datapath does not depend
-  // on them). A message that fails validation is ignored: the periodic
+  // (up/down and operstate changes are not reported, but a VXLAN device's
+  // up/down: the datapath does not depend on them). A message that fails validation is ignored: the periodic
   // resync repairs the table.
   // Links whose port flags (port_flags()) changed are reported too.
   //

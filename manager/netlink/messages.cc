@@ -4,6 +4,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/if_arp.h>
+#include <linux/fib_rules.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
@@ -91,7 +92,31 @@ constexpr AttrSpec kRouteAttrs[] = {
     {RTA_GATEWAY, MNL_TYPE_U32, "RTA_GATEWAY"},
     {RTA_PREFSRC, MNL_TYPE_U32, "RTA_PREFSRC"},
     {RTA_MULTIPATH, MNL_TYPE_UNSPEC, "RTA_MULTIPATH"},  // only its presence is read
+    {RTA_VIA, MNL_TYPE_UNSPEC, "RTA_VIA"},              // only its presence is read
+    {RTA_DST, MNL_TYPE_U32, "RTA_DST"},
+    {RTA_TABLE, MNL_TYPE_U32, "RTA_TABLE"},
 };
+constexpr AttrSpec kRuleAttrs[] = {
+    {FRA_PRIORITY, MNL_TYPE_U32, "FRA_PRIORITY"},
+    {FRA_TABLE, MNL_TYPE_U32, "FRA_TABLE"},
+};
+// What a rule reports besides priority, table and protocol: a selector
+// (the kernel sends each only when it is set), but for the two suppressors,
+// sent always, -1 when unset.
+bool is_rule_selector(const nlattr* attr) {
+  switch (mnl_attr_get_type(attr)) {
+    case FRA_UNSPEC:
+    case FRA_PRIORITY:
+    case FRA_TABLE:
+    case FRA_PROTOCOL:
+      return false;
+    case FRA_SUPPRESS_PREFIXLEN:
+    case FRA_SUPPRESS_IFGROUP:
+      return mnl_attr_validate(attr, MNL_TYPE_U32) < 0 || mnl_attr_get_u32(attr) != ~0u;
+    default:
+      return true;
+  }
+}
 constexpr AttrSpec kNeighAttrs[] = {
     {NDA_DST, MNL_TYPE_U32, "NDA_DST"},
     {NDA_LLADDR, MNL_TYPE_UNSPEC, "NDA_LLADDR"},  // length per link type
@@ -111,6 +136,14 @@ int xdp_attr_cb(const nlattr* attr, void* data) {
 }
 int route_attr_cb(const nlattr* attr, void* data) {
   return collect(attr, static_cast<AttrTable*>(data), kRouteAttrs);
+}
+int rule_attr_cb(const nlattr* attr, void* data) {
+  auto* t = static_cast<AttrTable*>(data);
+  if (is_rule_selector(attr)) {
+    t->tb[0] = attr;  // slot 0 (FRA_UNSPEC): "some selector was there"
+    return MNL_CB_OK;
+  }
+  return collect(attr, t, kRuleAttrs);
 }
 int neigh_attr_cb(const nlattr* attr, void* data) {
   return collect(attr, static_cast<AttrTable*>(data), kNeighAttrs);
@@ -219,6 +252,22 @@ nlmsghdr* build_neigh_dump(char* buf, std::uint32_t seq) {
   return nlh;
 }
 
+nlmsghdr* build_rule_dump(char* buf, std::uint32_t seq) {
+  nlmsghdr* nlh = put_header(buf, RTM_GETRULE, NLM_F_DUMP, seq);
+  auto* frh = static_cast<fib_rule_hdr*>(mnl_nlmsg_put_extra_header(nlh, sizeof(fib_rule_hdr)));
+  frh->family = AF_INET;
+  return nlh;
+}
+
+bool is_default_rule(const RuleInfo& rule) {
+  if (rule.selectors || rule.action != FR_ACT_TO_TBL) {
+    return false;
+  }
+  return (rule.priority == 0 && rule.table == RT_TABLE_LOCAL) ||
+         (rule.priority == 32766 && rule.table == RT_TABLE_MAIN) ||
+         (rule.priority == 32767 && rule.table == RT_TABLE_DEFAULT);
+}
+
 nlmsghdr* build_neigh_use(char* buf, std::uint32_t seq, std::uint32_t ifindex, Ipv4 addr) {
   // CREATE: the entry may not exist yet. REPLACE: keep the kernel from
   // treating an existing entry as a conflict. The state is ignored with
@@ -320,7 +369,7 @@ Result<LinkInfo> parse_link(const nlmsghdr* nlh) {
 }
 
 Result<RouteInfo> parse_route(const nlmsghdr* nlh) {
-  if (nlh->nlmsg_type != RTM_NEWROUTE) {
+  if (nlh->nlmsg_type != RTM_NEWROUTE && nlh->nlmsg_type != RTM_DELROUTE) {
     return Status::error("route message: unexpected type " + std::to_string(nlh->nlmsg_type),
                          EBADMSG);
   }
@@ -347,7 +396,42 @@ Result<RouteInfo> parse_route(const nlmsghdr* nlh) {
     r.prefsrc = ipv4_attr(t.tb[RTA_PREFSRC]);
   }
   r.multipath = t.tb[RTA_MULTIPATH] != nullptr;
+  r.via = t.tb[RTA_VIA] != nullptr;
+  if (rtm->rtm_dst_len > 32) {
+    return Status::error("route message: prefix length " + std::to_string(rtm->rtm_dst_len),
+                         EBADMSG);
+  }
+  r.dst.len = rtm->rtm_dst_len;
+  if (t.tb[RTA_DST] != nullptr) {
+    r.dst.addr = Ipv4{ipv4_attr(t.tb[RTA_DST]).value & r.dst.mask()};
+  }
+  r.table = t.tb[RTA_TABLE] != nullptr ? mnl_attr_get_u32(t.tb[RTA_TABLE]) : rtm->rtm_table;
   return r;
+}
+
+Result<std::optional<RuleInfo>> parse_rule(const nlmsghdr* nlh) {
+  if (nlh->nlmsg_type != RTM_NEWRULE && nlh->nlmsg_type != RTM_DELRULE) {
+    return Status::error("rule message: unexpected type " + std::to_string(nlh->nlmsg_type),
+                         EBADMSG);
+  }
+  if (mnl_nlmsg_get_payload_len(nlh) < sizeof(fib_rule_hdr)) {
+    return Status::error("rule message: truncated header", EBADMSG);
+  }
+  const auto* frh = static_cast<const fib_rule_hdr*>(mnl_nlmsg_get_payload(nlh));
+  if (frh->family != AF_INET) {
+    return std::optional<RuleInfo>();
+  }
+  AttrTable t;
+  if (mnl_attr_parse(nlh, sizeof(*frh), rule_attr_cb, &t) < 0) {
+    return bad_attr("rule message", t.bad ? t.bad : "(attribute stream)");
+  }
+  RuleInfo r;
+  r.priority = t.tb[FRA_PRIORITY] != nullptr ? mnl_attr_get_u32(t.tb[FRA_PRIORITY]) : 0;
+  r.table = t.tb[FRA_TABLE] != nullptr ? mnl_attr_get_u32(t.tb[FRA_TABLE]) : frh->table;
+  r.action = frh->action;
+  r.selectors = t.tb[0] != nullptr || frh->dst_len != 0 || frh->src_len != 0 || frh->tos != 0 ||
+                (frh->flags & FIB_RULE_INVERT) != 0;
+  return std::optional<RuleInfo>(r);
 }
 
 Result<std::optional<NeighInfo>> parse_neigh(const nlmsghdr* nlh) {

@@ -60,7 +60,24 @@ struct RouteInfo {
   std::optional<Ipv4> gateway;
   std::optional<Ipv4> prefsrc;
   bool multipath = false;  // RTA_MULTIPATH: ECMP (a FIB entry, build_route_get's fib_match)
+  bool via = false;        // RTA_VIA: a gateway of another family (IPv6, RFC 5549)
+  // What a route notification is about: its prefix and table.
+  Ipv4Prefix dst{Ipv4{0}, 0};
+  std::uint32_t table = 0;  // RT_TABLE_* (rtm_table, or RTA_TABLE beyond 255)
 };
+
+// An IPv4 policy routing rule (RTM_NEWRULE), as far as telling the
+// kernel's three default rules from anything else needs.
+struct RuleInfo {
+  std::uint32_t priority = 0;
+  std::uint32_t table = 0;
+  std::uint8_t action = 0;  // FR_ACT_*
+  bool selectors = false;   // any match beyond "from all": prefixes, tos, iif, mark, ...
+};
+// One of the kernel's default rules: "from all lookup local|main|default"
+// at priority 0, 32766, 32767. With only those, a route lookup depends on
+// the destination alone.
+bool is_default_rule(const RuleInfo& rule);
 
 struct NeighInfo {
   std::uint32_t ifindex = 0;
@@ -85,6 +102,8 @@ nlmsghdr* build_link_get(char* buf, std::uint32_t seq, std::uint32_t ifindex,
 nlmsghdr* build_route_get(char* buf, std::uint32_t seq, Ipv4 dst, bool fib_match = false);
 // RTM_GETNEIGH dump of the IPv4 neighbour table.
 nlmsghdr* build_neigh_dump(char* buf, std::uint32_t seq);
+// RTM_GETRULE dump of the IPv4 policy routing rules.
+nlmsghdr* build_rule_dump(char* buf, std::uint32_t seq);
 // RTM_NEWNEIGH with NTF_USE for (ifindex, addr): creates the entry if
 // missing (NLM_F_CREATE) and makes the kernel resolve it as if a packet
 // were waiting, without forcing a state or a link-layer address. Note the
@@ -112,8 +131,11 @@ nlmsghdr* build_link_del(char* buf, std::uint32_t seq, std::uint32_t ifindex);
 // RTM_NEWLINK / RTM_DELLINK. Fails on a short header, a malformed attribute
 // (IFLA_XDP's nested ones included) or a missing IFLA_IFNAME.
 Result<LinkInfo> parse_link(const nlmsghdr* nlh);
-// RTM_NEWROUTE (the reply to build_route_get). IPv4 only.
+// RTM_NEWROUTE (the reply to build_route_get, or a notification) or
+// RTM_DELROUTE. IPv4 only.
 Result<RouteInfo> parse_route(const nlmsghdr* nlh);
+// RTM_NEWRULE. Result holds nullopt for non-IPv4 rules.
+Result<std::optional<RuleInfo>> parse_rule(const nlmsghdr* nlh);
 // RTM_NEWNEIGH / RTM_DELNEIGH. Result holds nullopt for non-IPv4 entries.
 Result<std::optional<NeighInfo>> parse_neigh(const nlmsghdr* nlh);
 

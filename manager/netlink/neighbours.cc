@@ -1,5 +1,6 @@
 #include "netlink/neighbours.h"
 
+#include <linux/fib_rules.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
@@ -26,9 +27,15 @@ Result<NeighbourKeeper> NeighbourKeeper::open() {
   if (!s) {
     return s.status().with_context("neighbour socket");
   }
-  auto events = Socket::open(RTMGRP_NEIGH | RTMGRP_IPV4_ROUTE, /*nonblocking=*/true);
+  auto events =
+      Socket::open(RTMGRP_NEIGH | RTMGRP_IPV4_ROUTE | RTMGRP_IPV4_RULE, /*nonblocking=*/true);
   if (!events) {
     return events.status().with_context("neighbour notification socket");
+  }
+  // Nexthop objects (ip nexthop) change routes without route messages; the
+  // group is beyond the bind() mask. Kernels without it have no such objects.
+  if (Status j = events->join_group(RTNLGRP_NEXTHOP); !j && j.err() != EINVAL) {
+    return j.with_context("neighbour notification socket");
   }
   return NeighbourKeeper(std::move(*s), std::move(*events));
 }
@@ -36,16 +43,34 @@ Result<NeighbourKeeper> NeighbourKeeper::open() {
 NeighbourEvents NeighbourKeeper::read_events() {
   NeighbourEvents ev;
   Status s = events_.drain([&](const nlmsghdr* nlh) {
-    if (nlh->nlmsg_type == RTM_NEWROUTE || nlh->nlmsg_type == RTM_DELROUTE) {
-      ev.routes_changed = true;
-      return Status::ok();
+    switch (nlh->nlmsg_type) {
+      case RTM_NEWROUTE:
+      case RTM_DELROUTE: {
+        auto r = parse_route(nlh);
+        if (!r) {
+          // Another family (EAFNOSUPPORT) is not ours; a bad message is.
+          ev.everything |= r.status().err() != EAFNOSUPPORT;
+        } else if (r->table == RT_TABLE_LOCAL || r->table == RT_TABLE_MAIN ||
+                   r->table == RT_TABLE_DEFAULT) {
+          ev.routes.push_back(r->dst);
+        }
+        return Status::ok();
+      }
+      case RTM_NEWRULE:
+      case RTM_DELRULE:
+      case RTM_NEWNEXTHOP:
+      case RTM_DELNEXTHOP:
+        ev.everything = true;
+        return Status::ok();
+      default:
+        break;
     }
     if (nlh->nlmsg_type != RTM_NEWNEIGH && nlh->nlmsg_type != RTM_DELNEIGH) {
       return Status::ok();
     }
     auto n = parse_neigh(nlh);
     if (!n) {
-      ev.overrun = true;  // unreadable: the pass asks the kernel instead
+      ev.everything = true;  // unreadable: the pass asks the kernel instead
     } else if (n->has_value()) {
       ev.neighbours.emplace_back(**n, nlh->nlmsg_type == RTM_DELNEIGH);
     }
@@ -54,7 +79,7 @@ NeighbourEvents NeighbourKeeper::read_events() {
   if (!s) {
     // ENOBUFS: lost notifications. What is still queued predates them.
     events_.discard();
-    ev.overrun = true;
+    ev.everything = true;
   }
   return ev;
 }
@@ -82,6 +107,21 @@ Result<NeighbourPass> NeighbourKeeper::keep(const std::vector<Ipv4>& vteps) {
   if (!s && s.err() != EAGAIN) {
     return s.with_context("dump neighbours");
   }
+  // Policy routing: no next hop is kept (an interrupted dump counts as it).
+  Status rules = sock_.request(build_rule_dump(buf, sock_.next_seq()), [&](const nlmsghdr* nlh) {
+    auto r = parse_rule(nlh);
+    if (!r) {
+      return r.status();
+    }
+    if (r->has_value() && !is_default_rule(**r)) {
+      pass.policy_routing = true;
+    }
+    return Status::ok();
+  });
+  // A kernel without policy routing (no rules at all) routes by destination.
+  if (!rules && rules.err() != EOPNOTSUPP && rules.err() != EAFNOSUPPORT) {
+    pass.policy_routing = true;
+  }
 
   const auto route_get = [&](Ipv4 vtep, bool fib_match, std::optional<RouteInfo>* route) {
     return sock_.request(build_route_get(buf, sock_.next_seq(), vtep, fib_match),
@@ -100,7 +140,7 @@ Result<NeighbourPass> NeighbourKeeper::keep(const std::vector<Ipv4>& vteps) {
     // is asked for to keep its neighbour, and the XDP path asks the FIB.
     std::optional<RouteInfo> route;
     Status rs = route_get(vtep, /*fib_match=*/true, &route);
-    bool single_path = rs && route && route->oif != 0 && !route->multipath;
+    bool single_path = rs && route && route->oif != 0 && !route->multipath && !route->via;
     if (rs && route && route->type == RTN_UNICAST && !single_path) {
       route.reset();
       rs = route_get(vtep, /*fib_match=*/false, &route);
@@ -122,9 +162,15 @@ Result<NeighbourPass> NeighbourKeeper::keep(const std::vector<Ipv4>& vteps) {
                                          std::to_string(route->type) + ")"});
       continue;
     }
+    if (route->via) {
+      // An IPv6 gateway: the kernel resolves it over IPv6 neighbour
+      // discovery itself; there is no IPv4 neighbour to keep.
+      ++pass.resolved;
+      continue;
+    }
     const Ipv4 next_hop = route->gateway.value_or(vtep);
     auto it = table.find({route->oif, next_hop});
-    if (single_path) {
+    if (single_path && !pass.policy_routing) {
       pass.next_hops[vtep] = NextHop{.ifindex = route->oif,
                                      .via = next_hop,
                                      .mac = it != table.end() ? usable_mac(it->second) : std::nullopt};

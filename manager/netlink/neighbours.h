@@ -39,15 +39,23 @@ struct NeighbourPass {
   std::size_t triggered = 0;  // NTF_USE sent
   std::vector<NeighbourProblem> problems;
   // VTEPs with a single-path unicast route: the next hop, and its MAC when
-  // the neighbour entry was valid at the dump.
+  // the neighbour entry was valid at the dump. Empty with policy routing.
   std::map<Ipv4, NextHop> next_hops;
+  // IPv4 rules beyond the kernel's defaults: a route then depends on more
+  // than the destination (source, TOS, mark, interface), which only a
+  // lookup per frame honours, so no next hop is kept.
+  bool policy_routing = false;
 };
 
 // What the notification socket held.
 struct NeighbourEvents {
   std::vector<std::pair<NeighInfo, bool>> neighbours;  // (entry, deleted), in order
-  bool routes_changed = false;  // an IPv4 route was added, changed or removed
-  bool overrun = false;         // notifications were lost: run a pass
+  // Prefixes of IPv4 routes added, changed or removed in the tables the
+  // default rules look up (local, main, default).
+  std::vector<Ipv4Prefix> routes;
+  // Rules or nexthop objects changed (any VTEP may move), or notifications
+  // were lost.
+  bool everything = false;
 };
 
 class NeighbourKeeper {

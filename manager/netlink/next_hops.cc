@@ -59,6 +59,29 @@ std::vector<Ipv4> NextHopTable::apply(const NeighInfo& n, bool deleted) {
   return changed;
 }
 
+std::vector<Ipv4> NextHopTable::forget(const Ipv4Prefix& prefix) {
+  std::vector<Ipv4> gone;
+  for (auto it = hops_.begin(); it != hops_.end();) {
+    if (prefix.contains(it->first)) {
+      gone.push_back(it->first);
+      it = hops_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return gone;
+}
+
+std::vector<Ipv4> NextHopTable::forget_all() {
+  std::vector<Ipv4> gone;
+  gone.reserve(hops_.size());
+  for (const auto& [vtep, hop] : hops_) {
+    gone.push_back(vtep);
+  }
+  hops_.clear();
+  return gone;
+}
+
 const NextHop* NextHopTable::find(Ipv4 vtep) const {
   auto it = hops_.find(vtep);
   return it == hops_.end() ? nullptr : &it->second;

@@ -43,6 +43,13 @@ class NextHopTable {
   // whose next hop changed.
   std::vector<Ipv4> apply(const NeighInfo& n, bool deleted);
 
+  // Forgets the next hops of the VTEPs in `prefix` (a route to them
+  // changed) until the next pass. Returns those it had.
+  std::vector<Ipv4> forget(const Ipv4Prefix& prefix);
+  // Forgets every next hop (rules or nexthop objects changed, lost
+  // notifications, the underlay changed). Returns those it had.
+  std::vector<Ipv4> forget_all();
+
   const NextHop* find(Ipv4 vtep) const;
   std::size_t size() const { return hops_.size(); }
 

@@ -225,6 +225,17 @@ Status Socket::drain(const MessageFn& fn) {
 
 namespace vnet::netlink {
 
+Status Socket::join_group(std::uint32_t group) {
+  int size = kSubscriptionRcvbuf;
+  if (setsockopt(fd(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0) {
+    setsockopt(fd(), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+  }
+  if (mnl_socket_setsockopt(nl_.get(), NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) != 0) {
+    return Status::os_error("join netlink group " + std::to_string(group), errno);
+  }
+  return Status::ok();
+}
+
 Status Socket::listen_all_nsid() {
   int one = 1;
   if (mnl_socket_setsockopt(nl_.get(), NETLINK_LISTEN_ALL_NSID, &one, sizeof(one)) != 0) {

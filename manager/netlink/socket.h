@@ -67,6 +67,11 @@ class Socket {
   // the dump it would undo changes the dump already shows.
   void discard();
 
+  // Joins multicast group `group` by id (NETLINK_ADD_MEMBERSHIP): a generic
+  // netlink family's groups have ids assigned at run time, possibly beyond
+  // the 32 a bind() bit mask reaches.
+  Status join_group(std::uint32_t group);
+
   // Also receive the notifications of every netns that has an id in ours
   // (NETLINK_LISTEN_ALL_NSID, kernel >= 4.2); read them with
   // drain_with_nsid(). Needs CAP_NET_BROADCAST in those namespaces.

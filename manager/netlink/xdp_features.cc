@@ -1,5 +1,6 @@
 #include "netlink/xdp_features.h"
 
+#include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -16,6 +17,10 @@ namespace {
 // uapi linux/netdev.h (kernel 6.3+).
 constexpr const char* kNetdevFamily = "netdev";
 constexpr std::uint8_t kNetdevCmdDevGet = 1;
+constexpr std::uint8_t kNetdevCmdDevAddNtf = 2;
+constexpr std::uint8_t kNetdevCmdDevDelNtf = 3;
+constexpr std::uint8_t kNetdevCmdDevChangeNtf = 4;
+constexpr const char* kNetdevMgmtGroup = "mgmt";
 constexpr std::uint16_t kNetdevAttrIfindex = 1;
 constexpr std::uint16_t kNetdevAttrXdpFeatures = 3;
 
@@ -49,15 +54,62 @@ const nlattr* find_attr(const nlmsghdr* nlh, std::uint16_t type) {
   return search.found;
 }
 
-Result<std::uint16_t> family_id(Socket& sock, const char* name) {
+// A multicast group's id from CTRL_ATTR_MCAST_GROUPS: one nest per group,
+// each with CTRL_ATTR_MCAST_GRP_NAME and CTRL_ATTR_MCAST_GRP_ID.
+std::optional<std::uint32_t> group_id(const nlattr* groups, const char* name) {
+  struct Search {
+    const char* name;
+    std::optional<std::uint32_t> id;
+  } search{name, std::nullopt};
+  mnl_attr_parse_nested(
+      groups,
+      [](const nlattr* group, void* data) -> int {
+        auto* s = static_cast<Search*>(data);
+        const nlattr* tb[CTRL_ATTR_MCAST_GRP_MAX + 1] = {};
+        mnl_attr_parse_nested(
+            group,
+            [](const nlattr* a, void* t) -> int {
+              const std::uint16_t type = mnl_attr_get_type(a);
+              if (type <= CTRL_ATTR_MCAST_GRP_MAX) {
+                static_cast<const nlattr**>(t)[type] = a;
+              }
+              return MNL_CB_OK;
+            },
+            tb);
+        const nlattr* grp_name = tb[CTRL_ATTR_MCAST_GRP_NAME];
+        const nlattr* grp_id = tb[CTRL_ATTR_MCAST_GRP_ID];
+        if (grp_name != nullptr && grp_id != nullptr &&
+            mnl_attr_validate(grp_name, MNL_TYPE_NUL_STRING) >= 0 &&
+            mnl_attr_validate(grp_id, MNL_TYPE_U32) >= 0 &&
+            std::string(mnl_attr_get_str(grp_name)) == s->name) {
+          s->id = mnl_attr_get_u32(grp_id);
+        }
+        return MNL_CB_OK;
+      },
+      &search);
+  return search.id;
+}
+
+// A family's id and, when `group` names one, that multicast group's id.
+struct Family {
+  std::uint16_t id = 0;
+  std::optional<std::uint32_t> group;
+};
+
+Result<Family> family_info(Socket& sock, const char* name, const char* group = nullptr) {
   std::string buf(MNL_SOCKET_BUFFER_SIZE, '\0');
   nlmsghdr* nlh = put_genl_header(buf.data(), GENL_ID_CTRL, CTRL_CMD_GETFAMILY, sock.next_seq());
   mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, name);
   std::optional<std::uint16_t> id;
+  std::optional<std::uint32_t> group_num;
   Status s = sock.request(nlh, [&](const nlmsghdr* reply) -> Status {
     if (const nlattr* a = find_attr(reply, CTRL_ATTR_FAMILY_ID);
         a != nullptr && mnl_attr_validate(a, MNL_TYPE_U16) >= 0) {
       id = mnl_attr_get_u16(a);
+    }
+    if (const nlattr* a = find_attr(reply, CTRL_ATTR_MCAST_GROUPS);
+        group != nullptr && a != nullptr && mnl_attr_validate(a, MNL_TYPE_NESTED) >= 0) {
+      group_num = group_id(a, group);
     }
     return Status::ok();
   });
@@ -68,7 +120,7 @@ Result<std::uint16_t> family_id(Socket& sock, const char* name) {
     return Status::error(std::string("generic netlink family ") + name + ": no id in reply",
                          ENOENT);
   }
-  return *id;
+  return Family{*id, group_num};
 }
 
 }  // namespace
@@ -82,11 +134,11 @@ Result<std::uint64_t> xdp_features(std::uint32_t ifindex) {
   // resolved once, not on every reconcile pass.
   static std::optional<std::uint16_t> cached_family;
   if (!cached_family) {
-    auto family = family_id(*sock, kNetdevFamily);
+    auto family = family_info(*sock, kNetdevFamily);
     if (!family) {
       return family.status().with_context("xdp-features");
     }
-    cached_family = *family;
+    cached_family = family->id;
   }
   std::string buf(MNL_SOCKET_BUFFER_SIZE, '\0');
   nlmsghdr* nlh = put_genl_header(buf.data(), *cached_family, kNetdevCmdDevGet, sock->next_seq());
@@ -107,6 +159,62 @@ Result<std::uint64_t> xdp_features(std::uint32_t ifindex) {
                          ENOENT);
   }
   return *features;
+}
+
+std::optional<std::uint32_t> xdp_feature_notification(const nlmsghdr* nlh, std::uint16_t family) {
+  if (nlh->nlmsg_type != family || mnl_nlmsg_get_payload_len(nlh) < sizeof(genlmsghdr)) {
+    return std::nullopt;
+  }
+  const auto* genl = static_cast<const genlmsghdr*>(mnl_nlmsg_get_payload(nlh));
+  if (genl->cmd != kNetdevCmdDevAddNtf && genl->cmd != kNetdevCmdDevDelNtf &&
+      genl->cmd != kNetdevCmdDevChangeNtf) {
+    return std::nullopt;
+  }
+  const nlattr* a = find_attr(nlh, kNetdevAttrIfindex);
+  if (a == nullptr || mnl_attr_validate(a, MNL_TYPE_U32) < 0) {
+    return std::nullopt;
+  }
+  return mnl_attr_get_u32(a);
+}
+
+Result<XdpFeatureWatch> XdpFeatureWatch::open() {
+  // Blocking for the family lookup, non-blocking once it sits in epoll.
+  auto sock = Socket::open(0, /*nonblocking=*/false, NETLINK_GENERIC);
+  if (!sock) {
+    return sock.status().with_context("xdp-features notifications");
+  }
+  auto family = family_info(*sock, kNetdevFamily, kNetdevMgmtGroup);
+  if (!family) {
+    return family.status().with_context("xdp-features notifications");
+  }
+  if (!family->group) {
+    return Status::error(std::string("xdp-features notifications: the netdev family has no \"") +
+                             kNetdevMgmtGroup + "\" group",
+                         ENOENT);
+  }
+  if (Status s = sock->join_group(*family->group); !s) {
+    return s.with_context("xdp-features notifications");
+  }
+  const int fl = fcntl(sock->fd(), F_GETFL);
+  if (fl < 0 || fcntl(sock->fd(), F_SETFL, fl | O_NONBLOCK) != 0) {
+    return Status::os_error("xdp-features notifications: O_NONBLOCK", errno);
+  }
+  return XdpFeatureWatch(std::move(*sock), family->id);
+}
+
+XdpFeatureChanges XdpFeatureWatch::read() {
+  XdpFeatureChanges changes;
+  Status s = sock_.drain([&](const nlmsghdr* nlh) {
+    if (auto ifindex = xdp_feature_notification(nlh, family_)) {
+      changes.ifindexes.insert(*ifindex);
+    }
+    return Status::ok();
+  });
+  if (!s) {
+    sock_.discard();
+    changes.overrun = true;
+  }
+  return changes;
 }
 
 }  // namespace vnet::netlink

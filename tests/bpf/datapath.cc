@@ -225,6 +225,14 @@ void put_vtep_next_hop(std::uint32_t vtep, const char* ifname, const Mac& dmac, 
   std::memcpy(v.dmac, dmac.b, 6);
   std::memcpy(v.smac, smac.b, 6);
   update(g_maps.vteps, &k, &v, "vnet_vteps");
+  set_next_hop_lease(~0ull);
+}
+
+void set_next_hop_lease(std::uint64_t until_ns) {
+  const __u32 zero = 0;
+  vnet_state st{};
+  st.next_hops_until_ns = until_ns;
+  update(g_maps.state, &zero, &st, "vnet_state");
 }
 
 Bytes ct_key(std::uint32_t ep, std::uint32_t local, std::uint32_t remote, std::uint16_t lport,
@@ -531,6 +539,7 @@ bool programs_load(std::string* err) {
   g_maps.pol_rules = map_fd(VNET_MAP_POLICY_RULES);
   g_maps.conntrack = map_fd(VNET_MAP_CONNTRACK);
   g_maps.ct_stats = map_fd(VNET_MAP_CT_STATS);
+  g_maps.state = map_fd(VNET_MAP_STATE);
   bool any = false;
   for (auto& p : g_prog) {
     any |= p.fd >= 0;
@@ -539,7 +548,7 @@ bool programs_load(std::string* err) {
     const MapFds& m = g_maps;
     for (int fd : {m.ports, m.port_src, m.fdb, m.neigh, m.remote_host, m.remote_src, m.vteps,
                    m.networks, m.ep_stats, m.drops, m.rtr_ifaces, m.routes, m.icmp_rate, m.pol_remote, m.pol_rules,
-                   m.conntrack, m.ct_stats}) {
+                   m.conntrack, m.ct_stats, m.state}) {
       if (fd < 0) {
         *err = "a vnet map is not pinned by name under " + lab_bpffs();
         for (auto& p : g_prog) {
@@ -586,7 +595,7 @@ void programs_unload() {
                   &g_maps.remote_host, &g_maps.remote_src, &g_maps.vteps, &g_maps.networks,
                   &g_maps.ep_stats, &g_maps.drops, &g_maps.rtr_ifaces, &g_maps.routes,
                   &g_maps.icmp_rate, &g_maps.pol_remote, &g_maps.pol_rules, &g_maps.conntrack,
-                  &g_maps.ct_stats}) {
+                  &g_maps.ct_stats, &g_maps.state}) {
     if (*fd >= 0) {
       close(*fd);
       *fd = -1;
@@ -608,6 +617,7 @@ void reset_maps() {
   for (__u32 k = 0; k < info.max_entries; ++k) {
     update(m.drops, &k, zero.data(), "vnet_drops");
   }
+  set_next_hop_lease(0);
 }
 
 void install_topology() {

@@ -42,7 +42,7 @@ struct MapFds {
   int ports = -1, port_src = -1, fdb = -1, neigh = -1, remote_host = -1, remote_src = -1, vteps = -1,
       networks = -1,
       ep_stats = -1, drops = -1, rtr_ifaces = -1, routes = -1, icmp_rate = -1, pol_remote = -1,
-      pol_rules = -1, conntrack = -1, ct_stats = -1;
+      pol_rules = -1, conntrack = -1, ct_stats = -1, state = -1;
 };
 const MapFds& maps();
 
@@ -59,8 +59,11 @@ void set_port_endpoint(const char* ifname, std::uint32_t endpoint_id);
 void put_fdb_remote(std::uint32_t vni, const Mac& mac, std::uint32_t vtep, std::uint32_t ep);
 // The underlay next hop vnetd keeps for a VTEP in vnet_vteps: out of
 // `ifname` to `dmac`, from `smac` (flags VNET_VTEP_F_NEXT_HOP unless told).
+// Also leases the kept next hops for as long as the test runs.
 void put_vtep_next_hop(std::uint32_t vtep, const char* ifname, const Mac& dmac, const Mac& smac,
                        std::uint32_t flags = VNET_VTEP_F_NEXT_HOP);
+// vnet_state's lease on the kept next hops (CLOCK_MONOTONIC ns; reset: 0).
+void set_next_hop_lease(std::uint64_t until_ns);
 // A vnet_conntrack key as bytes (addresses and ports in host order).
 Bytes ct_key(std::uint32_t ep, std::uint32_t local, std::uint32_t remote, std::uint16_t lport,
              std::uint16_t rport, std::uint8_t proto, std::uint32_t vni = kVniBlue);

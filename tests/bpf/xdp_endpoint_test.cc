@@ -22,6 +22,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <sstream>
 
@@ -802,6 +803,23 @@ TEST_F(Datapath, XdpEndpointKeptNextHopNeedsNoFibNeighbour) {
   check_case(Prog::kXdpEndpoint, in, "vm1-h",
              with_outer_macs(fast(in, kVtepUnresolved, kKeptNhMac, kVniBlue, kEpVm1), kKeptNhMac,
                              kKeptSrcMac));
+}
+
+// The kept next hops hold only while vnetd's lease does (vnet_state): one
+// that ran out, or was never given, sends the program back to the FIB.
+TEST_F(Datapath, XdpEndpointKeptNextHopNeedsALease) {
+  VT_NEED(Prog::kXdpEndpoint);
+  const Bytes in = pkt(from_vm1(kUdp));
+  put_vtep_next_hop(kVtepA, "ul0", kKeptNhMac, kKeptSrcMac);
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const std::uint64_t now_ns = static_cast<std::uint64_t>(now.tv_sec) * 1000000000ull + now.tv_nsec;
+  set_next_hop_lease(now_ns + 60ull * 1000000000ull);
+  check_case(Prog::kXdpEndpoint, in, "vm1-h", with_outer_macs(fast_a(in), kKeptNhMac, kKeptSrcMac));
+  set_next_hop_lease(now_ns - 1000000000ull);  // ran out a second ago
+  check_case(Prog::kXdpEndpoint, in, "vm1-h", fast_a(in));
+  set_next_hop_lease(0);  // vnetd stopped cleanly
+  check_case(Prog::kXdpEndpoint, in, "vm1-h", fast_a(in));
 }
 
 // A kept next hop on another interface than the underlay is tc's, as a

@@ -26,6 +26,13 @@
 #       which picks a path per flow), traffic still through XDP; the route
 #       removed: the kept next hop is back.
 #   (f) hv1's eth0 gets another MAC: the kept source MAC follows.
+#   (g) a policy routing rule (ip rule): no kept next hop (only a lookup per
+#       frame honours rules), traffic through XDP; the rule removed: back.
+#   (h) the lease: vnetd killed (SIGKILL) with --next-hop-lease 10, then
+#       the neighbour entry changed behind its back: within the lease the
+#       XDP path goes back to the kernel's tables (traffic follows the
+#       change). vnetd stopped cleanly (SIGTERM): the lease is withdrawn at
+#       once.
 
 source "$(dirname "$0")/lib.sh"
 
@@ -82,6 +89,7 @@ no_next_hop() { [[ $(kept) == 0\ * ]]; }
 show_kept() { echo "hv1 keeps for hv2: $(kept) (want $1)"; kept_is "$1"; }
 
 redirected() { veth_stat hv1 vm1-h xdp_redirect; }
+check_ping_fails() { ! ping_ok vm1 "$VM3_IP"; }
 fast_tcp() {
   local before after
   before=$(redirected)
@@ -102,7 +110,8 @@ ip netns exec "$P-fab" bridge link set dev hv2 flood off
 ip -n "$P-hv1" neigh replace "$HV2_IP" lladdr "$NOBODY_MAC" dev eth0 nud permanent
 check "neighbour entry replaced: the kept next hop follows within 1 s" \
   wait_until 1 "kept $NOBODY_MAC" kept_is "1 $NOBODY_MAC $HV1_MAC"
-check_fails "and vm1's frames to vm3 go to $NOBODY_MAC: ping fails" ping_ok vm1 "$VM3_IP"
+# Had vnetd not followed, the XDP path would still send to hv2's real MAC.
+check_fails "and vm1's traffic follows: ping vm1 -> vm3 fails" ping_ok vm1 "$VM3_IP"
 
 # --- (c) the right MAC back
 ip -n "$P-hv1" neigh replace "$HV2_IP" lladdr "$HV2_MAC" dev eth0 nud reachable
@@ -110,9 +119,12 @@ check "the right MAC back within 1 s" wait_until 1 "kept $HV2_MAC" kept_is "1 $H
 check "tcp vm1 -> vm3 through XDP again, sha256 verified" fast_tcp
 
 # --- (d) the entry deleted
+# log_since MARK PATTERN: PATTERN in hv1's log after line MARK.
+log_since() { tail -n +"$(($1 + 1))" "$LAB_DIR/vnetd-hv1.log" | grep -q "$2"; }
+mark=$(wc -l <"$LAB_DIR/vnetd-hv1.log")
 ip -n "$P-hv1" neigh del "$HV2_IP" dev eth0
 check "neighbour deleted: vnetd logs that hv2 has no next hop" \
-  wait_until 2 "log line" grep -q "VTEP $HV2_IP: no resolved single-path next hop" "$LAB_DIR/vnetd-hv1.log"
+  wait_until 2 "log line" log_since "$mark" "VTEP $HV2_IP: no resolved single-path next hop"
 check "tcp vm1 -> vm3 meanwhile, sha256 verified" tcp_transfer vm1 vm3 "$VM3_IP" "$TCP_BYTES"
 check "the neighbour resolved again: the kept next hop is back" \
   wait_until 10 "kept $HV2_MAC" kept_is "1 $HV2_MAC $HV1_MAC"
@@ -131,5 +143,38 @@ ip -n "$P-hv1" link set dev eth0 address "$HV1_NEW_MAC"
 check "hv1's eth0 MAC changed: the kept source MAC follows within 2 s" \
   wait_until 2 "kept $HV1_NEW_MAC" kept_is "1 $HV2_MAC $HV1_NEW_MAC"
 check "tcp vm1 -> vm3 through XDP, sha256 verified" fast_tcp
+HV1_MAC=$HV1_NEW_MAC
+
+# --- (g) policy routing
+ip -n "$P-hv1" rule add from "$HV1_IP" lookup main pref 100
+check "a policy rule: no kept next hop within 2 s" wait_until 2 "no next hop" no_next_hop
+check "tcp vm1 -> vm3 through XDP (the FIB's lookup), sha256 verified" fast_tcp
+ip -n "$P-hv1" rule del from "$HV1_IP" lookup main pref 100
+check "the rule removed: the kept next hop is back within 2 s" \
+  wait_until 2 "kept $HV2_MAC" kept_is "1 $HV2_MAC $HV1_MAC"
+
+# --- (h) the lease
+lease() {
+  bpftool -j map lookup pinned "$(lab_pin_dir hv1)/vnet_state" key 0 0 0 0 |
+    "$LAB_PY" -c 'import json, sys; print(int.from_bytes(bytes(int(b, 16) for b in json.load(sys.stdin)["value"]), "little"))'
+}
+lease_is_zero() { [[ $(lease) == 0 ]]; }
+lease_set() { [[ $(lease) -gt 0 ]]; }
+lab_vnetd_kill hv1
+check "vnetd stopped cleanly: the lease is withdrawn" lease_is_zero
+lab_vnetd hv1 --xdp-transmit --next-hop-lease 10
+check "vnetd back with --next-hop-lease 10: the lease renewed" wait_until 10 "lease" lease_set
+check "hv2's next hop kept" wait_until 10 "kept $HV2_MAC" kept_is "1 $HV2_MAC $HV1_MAC"
+lab_vnetd_kill hv1 KILL
+ip netns exec "$P-fab" bridge link set dev hv2 flood off
+ip -n "$P-hv1" neigh replace "$HV2_IP" lladdr "$NOBODY_MAC" dev eth0 nud permanent
+# Renewed at most 5 s before the kill: at least 5 s of it remain.
+check "vnetd killed, the neighbour changed: while the lease holds, XDP still sends to the kept MAC" \
+  ping_ok vm1 "$VM3_IP" 1
+check "once it lapses (10 s), the XDP path follows the kernel: ping fails" \
+  wait_until 20 "ping fails" check_ping_fails
+ip -n "$P-hv1" neigh replace "$HV2_IP" lladdr "$HV2_MAC" dev eth0 nud reachable
+ip netns exec "$P-fab" bridge link set dev hv2 flood on
+check "the right MAC back in the kernel: tcp vm1 -> vm3 through XDP, sha256 verified" fast_tcp
 
 lab_done

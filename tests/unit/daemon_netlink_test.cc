@@ -7,6 +7,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/if_arp.h>
+#include <linux/genetlink.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
@@ -21,6 +22,7 @@
 #include "netlink/links.h"
 #include "netlink/messages.h"
 #include "netlink/socket.h"
+#include "netlink/xdp_features.h"
 #include "vnet/abi.h"
 
 namespace vnet::netlink {
@@ -770,6 +772,43 @@ TEST(LinkTable, IgnoresMalformed) {
   t.apply(put_link(b, RTM_NEWLINK, 3, nullptr, "veth", 1500), &changed);
   EXPECT_TRUE(changed.empty());
   EXPECT_EQ(t.size(), 0u);
+}
+
+// ---- xdp-features notifications (netdev generic netlink, "mgmt" group) ----
+
+// A netdev family message: family id, command, optional NETDEV_A_DEV_IFINDEX.
+nlmsghdr* netdev_msg(Buffer& b, std::uint16_t family, std::uint8_t cmd,
+                     std::optional<std::uint32_t> ifindex) {
+  nlmsghdr* nlh = b.header(family);
+  auto* genl = static_cast<genlmsghdr*>(mnl_nlmsg_put_extra_header(nlh, sizeof(genlmsghdr)));
+  genl->cmd = cmd;
+  genl->version = 1;
+  if (ifindex) {
+    mnl_attr_put_u32(nlh, 1, *ifindex);  // NETDEV_A_DEV_IFINDEX
+  }
+  return nlh;
+}
+
+TEST(XdpFeatureNotification, AddDeleteAndChangeNameTheirDevice) {
+  constexpr std::uint16_t kFamily = 0x22;
+  for (std::uint8_t cmd : {2, 3, 4}) {  // DEV_ADD_NTF, DEV_DEL_NTF, DEV_CHANGE_NTF
+    Buffer b;
+    EXPECT_EQ(xdp_feature_notification(netdev_msg(b, kFamily, cmd, 7), kFamily), 7u) << int(cmd);
+  }
+}
+
+TEST(XdpFeatureNotification, OthersAreNotOnes) {
+  constexpr std::uint16_t kFamily = 0x22;
+  Buffer a, b, c, d;
+  // Another family, a DEV_GET reply, a page-pool command, no ifindex.
+  EXPECT_FALSE(xdp_feature_notification(netdev_msg(a, kFamily + 1, 4, 7), kFamily));
+  EXPECT_FALSE(xdp_feature_notification(netdev_msg(b, kFamily, 1, 7), kFamily));
+  EXPECT_FALSE(xdp_feature_notification(netdev_msg(c, kFamily, 8, 7), kFamily));
+  EXPECT_FALSE(xdp_feature_notification(netdev_msg(d, kFamily, 4, std::nullopt), kFamily));
+  // Too short for a genetlink header.
+  Buffer e;
+  nlmsghdr* nlh = e.header(kFamily);
+  EXPECT_FALSE(xdp_feature_notification(nlh, kFamily));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
@@ -136,6 +137,105 @@ TEST(NextHopMessages, LinkAddress) {
   EXPECT_EQ(l->address, kUnderlayMac);
 }
 
+TEST(NextHopMessages, RouteNotificationPrefixAndTable) {
+  nlmsghdr* nlh = header(RTM_DELROUTE);
+  auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+  rtm->rtm_family = AF_INET;
+  rtm->rtm_dst_len = 16;
+  rtm->rtm_table = RT_TABLE_MAIN;
+  mnl_attr_put_u32(nlh, RTA_DST, htonl(0xc6120000));  // 198.18.0.0
+  auto r = parse_route(nlh);
+  ASSERT_TRUE(r) << r.status().message();
+  EXPECT_EQ(r->dst.str(), "198.18.0.0/16");
+  EXPECT_EQ(r->table, static_cast<std::uint32_t>(RT_TABLE_MAIN));
+  // A table beyond 255 comes in RTA_TABLE.
+  mnl_attr_put_u32(nlh, RTA_TABLE, 1000);
+  r = parse_route(nlh);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->table, 1000u);
+}
+
+TEST(NextHopMessages, RouteThroughAnIpv6GatewayIsVia) {
+  nlmsghdr* nlh = header(RTM_NEWROUTE);
+  auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+  rtm->rtm_family = AF_INET;
+  mnl_attr_put_u32(nlh, RTA_OIF, 2);
+  const std::uint8_t via[18] = {AF_INET6 & 0xff, 0, 0xfe, 0x80};  // rtvia: family + fe80::
+  mnl_attr_put(nlh, RTA_VIA, sizeof(via), via);
+  auto r = parse_route(nlh);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->via);
+  EXPECT_FALSE(r->gateway.has_value());
+}
+
+TEST(NextHopMessages, RouteRejectsAPrefixLongerThan32) {
+  nlmsghdr* nlh = header(RTM_NEWROUTE);
+  auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+  rtm->rtm_family = AF_INET;
+  rtm->rtm_dst_len = 33;
+  EXPECT_FALSE(parse_route(nlh));
+}
+
+// ---- policy routing rules -----------------------------------------------------
+
+nlmsghdr* rule(std::uint32_t prio, std::uint8_t table, std::uint8_t src_len = 0,
+              std::uint32_t suppress_prefixlen = ~0u) {
+  nlmsghdr* nlh = header(RTM_NEWRULE);
+  auto* frh = static_cast<fib_rule_hdr*>(mnl_nlmsg_put_extra_header(nlh, sizeof(fib_rule_hdr)));
+  frh->family = AF_INET;
+  frh->table = table;
+  frh->action = FR_ACT_TO_TBL;
+  frh->src_len = src_len;
+  if (prio != 0) {
+    mnl_attr_put_u32(nlh, FRA_PRIORITY, prio);  // the kernel leaves out a priority of 0
+  }
+  mnl_attr_put_u8(nlh, FRA_PROTOCOL, 2);  // RTPROT_KERNEL
+  mnl_attr_put_u32(nlh, FRA_SUPPRESS_PREFIXLEN, suppress_prefixlen);  // sent always
+  return nlh;
+}
+
+RuleInfo parsed_rule(nlmsghdr* nlh) {
+  auto r = parse_rule(nlh);
+  EXPECT_TRUE(r && r->has_value());
+  return r && r->has_value() ? **r : RuleInfo{};
+}
+
+TEST(NextHopRules, TheKernelsThreeDefaultsAreDefault) {
+  EXPECT_TRUE(is_default_rule(parsed_rule(rule(0, RT_TABLE_LOCAL))));
+  EXPECT_TRUE(is_default_rule(parsed_rule(rule(32766, RT_TABLE_MAIN))));
+  EXPECT_TRUE(is_default_rule(parsed_rule(rule(32767, RT_TABLE_DEFAULT))));
+}
+
+TEST(NextHopRules, AnythingElseIsPolicyRouting) {
+  // Another priority or table, a source prefix, a mark, an interface, a
+  // table beyond 255 (FRA_TABLE).
+  EXPECT_FALSE(is_default_rule(parsed_rule(rule(100, RT_TABLE_MAIN))));
+  EXPECT_FALSE(is_default_rule(parsed_rule(rule(32766, 100))));
+  nlmsghdr* from = rule(32766, RT_TABLE_MAIN, 24);
+  mnl_attr_put_u32(from, FRA_SRC, htonl(0xc6120000));
+  EXPECT_FALSE(is_default_rule(parsed_rule(from)));
+  nlmsghdr* mark = rule(32766, RT_TABLE_MAIN);
+  mnl_attr_put_u32(mark, FRA_FWMARK, 7);
+  EXPECT_FALSE(is_default_rule(parsed_rule(mark)));
+  nlmsghdr* iif = rule(32766, RT_TABLE_MAIN);
+  mnl_attr_put_strz(iif, FRA_IIFNAME, "eth0");
+  EXPECT_FALSE(is_default_rule(parsed_rule(iif)));
+  // "suppress_prefixlength 0" (the suppressor is sent always, -1 unset)
+  EXPECT_FALSE(is_default_rule(parsed_rule(rule(32766, RT_TABLE_MAIN, 0, 0))));
+  nlmsghdr* big = rule(32766, RT_TABLE_COMPAT);
+  mnl_attr_put_u32(big, FRA_TABLE, 1000);
+  EXPECT_FALSE(is_default_rule(parsed_rule(big)));
+}
+
+TEST(NextHopRules, AnIpv6RuleIsNotOurs) {
+  nlmsghdr* nlh = header(RTM_NEWRULE);
+  auto* frh = static_cast<fib_rule_hdr*>(mnl_nlmsg_put_extra_header(nlh, sizeof(fib_rule_hdr)));
+  frh->family = AF_INET6;
+  auto r = parse_rule(nlh);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->has_value());
+}
+
 // ---- which neighbour states give a MAC ------------------------------------------
 
 TEST(NextHops, UsableMacFollowsTheKernelsValidStates) {
@@ -186,6 +286,19 @@ TEST(NextHops, NeighbourNotificationMovesEveryVtepBehindIt) {
   // The same address on another interface is another neighbour.
   EXPECT_TRUE(t.apply(neigh(3, "198.18.0.1", NUD_REACHABLE, kGwMac), false).empty());
   EXPECT_FALSE(t.find(a)->mac);
+}
+
+// A route change forgets the VTEPs its prefix covers; everything, all.
+TEST(NextHops, ForgetByPrefixAndAll) {
+  NextHopTable t;
+  const Ipv4 a = ip("198.18.1.2"), b = ip("198.18.2.3");
+  t.replace({{a, {2, ip("198.18.0.1"), kGwMac}}, {b, {2, ip("198.18.0.1"), kGwMac}}});
+  EXPECT_EQ(t.forget(*Ipv4Prefix::parse("198.18.1.0/24")), (std::vector<Ipv4>{a}));
+  EXPECT_EQ(t.find(a), nullptr);
+  EXPECT_NE(t.find(b), nullptr);
+  EXPECT_TRUE(t.forget(*Ipv4Prefix::parse("10.0.0.0/8")).empty());
+  EXPECT_EQ(t.forget_all(), (std::vector<Ipv4>{b}));
+  EXPECT_EQ(t.size(), 0u);
 }
 
 // ---- the map value ----------------------------------------------------------------

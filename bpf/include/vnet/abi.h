@@ -17,7 +17,7 @@
 #include <linux/types.h>
 #endif
 
-/* 9: underlay next hops in vnet_vteps;
+/* 9: underlay next hops in vnet_vteps, their lease in vnet_state;
  * 8: remote host sources in their own hash (vnet_remote_host), conntrack
  *    counters (vnet_ct_stats);
  * 7: security groups (policy maps, conntrack, port and fdb policy ids);
@@ -69,6 +69,7 @@
 #define VNET_MAP_POLICY_RULES "vnet_pol_rules"
 #define VNET_MAP_CONNTRACK "vnet_conntrack"
 #define VNET_MAP_CT_STATS "vnet_ct_stats"
+#define VNET_MAP_STATE "vnet_state"
 
 /*
  * ports: ifindex of a local endpoint's host-side interface -> the endpoint.
@@ -168,6 +169,17 @@ struct vnet_remote_src_key {
  * unresolved neighbour, ECMP) it asks the FIB for every frame.
  */
 #define VNET_VTEP_F_NEXT_HOP (1u << 0)
+
+/*
+ * state (one slot): what vnetd renews on every neighbour pass. The next
+ * hops in vnet_vteps are trusted only until next_hops_until_ns
+ * (CLOCK_MONOTONIC; bpf_ktime_get_coarse_ns): a vnetd that stopped, hung or
+ * no longer keeps them stops renewing, and the XDP path asks the FIB for
+ * every frame again. vnetd zeroes it when it stops cleanly.
+ */
+struct vnet_state {
+	__u64 next_hops_until_ns;
+};
 
 struct vnet_vtep {
 	__u32 flags;      /* VNET_VTEP_F_* */
@@ -431,6 +443,7 @@ static_assert(sizeof(struct vnet_remote_src_key) == 16);
 static_assert(sizeof(struct vnet_config) == 16);
 static_assert(sizeof(struct vnet_router_iface) == 8);
 static_assert(sizeof(struct vnet_vtep) == 20);
+static_assert(sizeof(struct vnet_state) == 8);
 static_assert(sizeof(struct vnet_route_key) == 12);
 static_assert(sizeof(struct vnet_route) == 16);
 static_assert(sizeof(struct vnet_icmp_bucket) == 16);
