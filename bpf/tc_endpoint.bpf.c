@@ -61,7 +61,7 @@ static __always_inline int endpoint_fits(struct __sk_buff *skb,
 			      from_be, mtu > VNET_VXLAN_OVERHEAD ?
 			      mtu - VNET_VXLAN_OVERHEAD : 0);
 	if (ret >= 0)
-		stats_drop(VNET_DROP_FRAG_NEEDED, tx->ep_id);
+		stats_drop(VNET_DROP_FRAG_NEEDED, tx->stats_slot);
 	return ret ? ret : VNET_DROP(VNET_DROP_ERROR);
 }
 
@@ -109,12 +109,12 @@ static __always_inline int endpoint_deliver_local(struct __sk_buff *skb,
 		if (!ret)
 			ret = policy_check(&flow, dst->policy_in, dst->policy_out, 0);
 		if (ret < 0) {
-			stats_drop(-ret, dst->endpoint_id);
+			stats_drop(-ret, dst->stats_slot);
 			return TC_ACT_SHOT;
 		}
 	}
-	stats_tx(tx->ep_id, tx->len);
-	stats_rx(dst->endpoint_id, tx->len);
+	stats_tx(tx->stats_slot, tx->len);
+	stats_rx(dst->stats_slot, tx->len);
 	if (tx->ipv4 && (dst->port_flags & VNET_PORT_F_PEER)) {
 		/*
 		 * The sender's veth classified the frame against its own MAC
@@ -131,7 +131,7 @@ static __always_inline int endpoint_deliver_local(struct __sk_buff *skb,
 static __always_inline int router_error(struct __sk_buff *skb, __u32 ip_hlen,
 					__u8 type, __u8 code,
 					const struct vnet_router_iface *rif,
-					__u32 ep_id, int reason)
+					__u32 slot, int reason)
 {
 	__be32 from = rif->ip_be;
 	int ret;
@@ -140,7 +140,7 @@ static __always_inline int router_error(struct __sk_buff *skb, __u32 ip_hlen,
 		return VNET_DROP(reason);
 	ret = icmp_send_error(skb, ip_hlen, type, code, from, 0);
 	if (ret >= 0)
-		stats_drop(reason, ep_id);
+		stats_drop(reason, slot);
 	return ret;
 }
 
@@ -165,8 +165,8 @@ static __always_inline int router_local(struct __sk_buff *skb,
 	ret = icmp_echo_reply_in_place(skb, ip_hlen);
 	if (ret < 0)
 		return ret;
-	stats_tx(tx->ep_id, tx->len);
-	stats_rx(tx->ep_id, tx->len);
+	stats_tx(tx->stats_slot, tx->len);
+	stats_rx(tx->stats_slot, tx->len);
 	return bpf_redirect(skb->ifindex, 0);
 }
 
@@ -204,13 +204,13 @@ static __always_inline int endpoint_route(struct __sk_buff *skb,
 		return VNET_DROP(VNET_DROP_NO_ROUTE);
 	case ROUTE_NO_ROUTE:
 		return router_error(skb, ip_hlen, ICMP_DEST_UNREACH, ICMP_NET_UNREACH,
-				    rif, tx->ep_id, VNET_DROP_NO_ROUTE);
+				    rif, tx->stats_slot, VNET_DROP_NO_ROUTE);
 	case ROUTE_TTL:
 		return router_error(skb, ip_hlen, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL,
-				    rif, tx->ep_id, VNET_DROP_TTL_EXCEEDED);
+				    rif, tx->stats_slot, VNET_DROP_TTL_EXCEEDED);
 	default:
 		return router_error(skb, ip_hlen, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH,
-				    rif, tx->ep_id, VNET_DROP_HOST_UNREACHABLE);
+				    rif, tx->stats_slot, VNET_DROP_HOST_UNREACHABLE);
 	}
 	/*
 	 * Checked before the rewrite: fragmentation-needed goes back to the
@@ -262,8 +262,8 @@ static __always_inline int endpoint_flood(struct __sk_buff *skb,
 		if (ret < 0)
 			return ret;
 	}
-	stats_tx(tx->ep_id, tx->len);
-	flood_local(skb, net, ifindex, tx->ep_id, tx->ipv4 ? &flow : NULL);
+	stats_tx(tx->stats_slot, tx->len);
+	flood_local(skb, net, ifindex, tx->stats_slot, tx->ipv4 ? &flow : NULL);
 	tx->hash = bpf_get_hash_recalc(skb);
 	ret = encap_flood(skb, tx, net);
 	if (ret < 0)
@@ -277,6 +277,7 @@ static __always_inline int endpoint_handle(struct __sk_buff *skb,
 {
 	struct vnet_tx tx = {
 		.ep_id = port->endpoint_id,
+		.stats_slot = port->stats_slot,
 		.vni = port->vni,
 		.len = skb->len,
 	};
@@ -321,8 +322,8 @@ static __always_inline int endpoint_handle(struct __sk_buff *skb,
 		n = arp_answer_lookup(tx.vni, arp);
 		if (n) {
 			arp_reply_in_place(eth, arp, n->mac);
-			stats_tx(tx.ep_id, tx.len);
-			stats_rx(tx.ep_id, tx.len);
+			stats_tx(tx.stats_slot, tx.len);
+			stats_rx(tx.stats_slot, tx.len);
 			return bpf_redirect(ifindex, 0);
 		}
 	} else if (eth->h_proto == bpf_htons(ETH_P_IP)) {
@@ -391,12 +392,12 @@ int vnet_tc_endpoint(struct __sk_buff *skb)
 
 	port = bpf_map_lookup_elem(&vnet_ports, &ifindex);
 	if (!port) {
-		stats_drop(VNET_DROP_NO_PORT, VNET_EP_NONE);
+		stats_drop(VNET_DROP_NO_PORT, VNET_SLOT_NONE);
 		return TC_ACT_SHOT;
 	}
 	ret = endpoint_handle(skb, port, ifindex);
 	if (ret < 0) {
-		stats_drop(-ret, port->endpoint_id);
+		stats_drop(-ret, port->stats_slot);
 		return TC_ACT_SHOT;
 	}
 	return ret;

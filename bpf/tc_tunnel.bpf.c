@@ -82,7 +82,7 @@ static __always_inline int tunnel_deliver(struct __sk_buff *skb,
 		if (ret < 0)
 			return ret;
 	}
-	stats_rx(dst->endpoint_id, skb->len);
+	stats_rx(dst->stats_slot, skb->len);
 	if (dst->port_flags & VNET_PORT_F_PEER) {
 		/*
 		 * The device classified the frame against its own MAC; the VM's
@@ -109,12 +109,12 @@ int vnet_tc_tunnel(struct __sk_buff *skb)
 		if (rx.inner_ipv4)
 			ret = policy_skb_flow(skb, VNET_EP_NONE, rx.vni, 0, &flow);
 		if (ret >= 0) {
-			flood_local(skb, rx.net, 0, VNET_EP_NONE, rx.inner_ipv4 ? &flow : NULL);
+			flood_local(skb, rx.net, 0, VNET_SLOT_NONE, rx.inner_ipv4 ? &flow : NULL);
 			ret = TC_ACT_SHOT; /* the original: every port got a clone */
 		}
 	}
 	if (ret < 0) {
-		stats_drop(-ret, vxlan_rx_drop_ep(&rx));
+		stats_drop(-ret, vxlan_rx_drop_slot(&rx));
 		return TC_ACT_SHOT;
 	}
 	return ret;

@@ -302,6 +302,7 @@ static __always_inline int endpoint_fast(struct xdp_md *ctx,
 	if (csum == L4_CSUM_TC)
 		return XDP_PASS;
 	tx.ep_id = port->endpoint_id;
+	tx.stats_slot = port->stats_slot;
 	tx.vni = hop.rt ? hop.rt->vni : port->vni;
 	tx.len = len;
 	tx.hash = flow_hash_ipv4(iph, data_end);
@@ -354,7 +355,7 @@ static __always_inline int endpoint_fast(struct xdp_md *ctx,
 	eth = data;
 	mac_copy(eth->h_dest, fib.dmac);
 	mac_copy(eth->h_source, fib.smac);
-	stats_tx(tx.ep_id, len);
+	stats_tx(tx.stats_slot, len);
 	return bpf_redirect(fib.ifindex, 0);
 }
 
@@ -371,7 +372,7 @@ int vnet_xdp_endpoint(struct xdp_md *ctx)
 		return XDP_PASS;
 	ret = endpoint_fast(ctx, port, ifindex);
 	if (ret < 0) {
-		stats_drop(-ret, port->endpoint_id);
+		stats_drop(-ret, port->stats_slot);
 		return XDP_DROP;
 	}
 	return ret;

@@ -20,7 +20,7 @@ static __always_inline int xdp_deliver(struct xdp_md *ctx,
 				       const struct vnet_rx *rx)
 {
 	const struct vnet_fdb_entry *dst = rx->dst;
-	__u32 ifindex, ep_id;
+	__u32 ifindex, slot;
 
 	if (!(dst->port_flags & VNET_PORT_F_XDP_DELIVER))
 		return XDP_PASS;
@@ -44,10 +44,10 @@ static __always_inline int xdp_deliver(struct xdp_md *ctx,
 			return ret;
 	}
 	ifindex = dst->ifindex;
-	ep_id = dst->endpoint_id;
+	slot = dst->stats_slot;
 	if (bpf_xdp_adjust_head(ctx, rx->outer_len))
 		return VNET_DROP(VNET_DROP_ERROR);
-	stats_rx(ep_id, bpf_xdp_get_buff_len(ctx));
+	stats_rx(slot, bpf_xdp_get_buff_len(ctx));
 	return bpf_redirect(ifindex, 0);
 }
 
@@ -72,7 +72,7 @@ int vnet_xdp_underlay(struct xdp_md *ctx)
 	else if (ret >= 0)
 		return XDP_PASS; /* not ours, or BUM for tc to replicate */
 	if (ret < 0) {
-		stats_drop(-ret, vxlan_rx_drop_ep(&rx));
+		stats_drop(-ret, vxlan_rx_drop_slot(&rx));
 		return XDP_DROP;
 	}
 	return ret;

@@ -54,7 +54,7 @@ struct vnet_tx {
 	__u32 hash;      /* inner flow hash (outer UDP source port) */
 	__u8 ipv4;       /* inner IPv4 (else ARP) */
 	__u8 tos;        /* inner DSCP, ECN bits cleared */
-	__u8 pad[2];
+	__u16 stats_slot; /* sending endpoint's counters (vnet_port's) */
 };
 
 /*
@@ -298,7 +298,7 @@ static __always_inline int encap_xmit(struct __sk_buff *skb,
 		ret = encap_set_macs(skb, &fib);
 		if (ret < 0)
 			return ret;
-		stats_tx(tx->ep_id, tx->len);
+		stats_tx(tx->stats_slot, tx->len);
 		return bpf_redirect(fib.ifindex, 0);
 	}
 	if (!tx->ipv4 || (rc != BPF_FIB_LKUP_RET_NO_NEIGH &&
@@ -308,7 +308,7 @@ static __always_inline int encap_xmit(struct __sk_buff *skb,
 	ret = encap_set_macs(skb, NULL);
 	if (ret < 0)
 		return ret;
-	stats_tx(tx->ep_id, tx->len);
+	stats_tx(tx->stats_slot, tx->len);
 	if (rc == BPF_FIB_LKUP_RET_FWD_DISABLED)
 		return bpf_redirect_neigh(vnet_cfg.underlay_ifindex, NULL, 0, 0);
 	__builtin_memset(&nh, 0, sizeof(nh));
@@ -342,7 +342,7 @@ static __always_inline int encap_via_tunnel(struct __sk_buff *skb,
 	if (bpf_skb_set_tunnel_key(skb, &key, sizeof(key),
 				   BPF_F_ZERO_CSUM_TX | BPF_F_DONT_FRAGMENT))
 		return VNET_DROP(VNET_DROP_ERROR);
-	stats_tx(tx->ep_id, tx->len);
+	stats_tx(tx->stats_slot, tx->len);
 	return bpf_redirect(vnet_cfg.tunnel_ifindex, 0);
 }
 
@@ -366,7 +366,7 @@ static __always_inline int encap_flood(struct __sk_buff *skb,
 	if (!n)
 		return 0;
 	if (n > VNET_MAX_FLOOD_VTEPS) {
-		stats_drop(VNET_DROP_FLOOD_LIMIT, tx->ep_id);
+		stats_drop(VNET_DROP_FLOOD_LIMIT, tx->stats_slot);
 		n = VNET_MAX_FLOOD_VTEPS;
 	}
 	/* Never ICMP for broadcast/multicast (RFC 1122 3.2.2). */
@@ -386,7 +386,7 @@ static __always_inline int encap_flood(struct __sk_buff *skb,
 		ip.daddr = net->vteps_be[i];
 		rc = encap_fib(skb, ip.daddr, tx->tos, &fib);
 		if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
-			stats_drop(VNET_DROP_NO_ROUTE_VTEP, tx->ep_id);
+			stats_drop(VNET_DROP_NO_ROUTE_VTEP, tx->stats_slot);
 			continue;
 		}
 		data = skb_data(skb);
@@ -399,7 +399,7 @@ static __always_inline int encap_flood(struct __sk_buff *skb,
 		ip.check = csum_ipv4_hdr(&ip);
 		*(struct iphdr *)(data + ETH_HLEN) = ip;
 		if (bpf_clone_redirect(skb, fib.ifindex, 0))
-			stats_drop(VNET_DROP_ERROR, tx->ep_id);
+			stats_drop(VNET_DROP_ERROR, tx->stats_slot);
 	}
 	return 0;
 }

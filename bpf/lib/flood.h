@@ -21,20 +21,21 @@
 #include "lib/stats.h"
 
 /*
- * skip_ifindex: the sending port (0 when the frame came from the underlay).
+ * skip_ifindex: the sending port (0 when the frame came from the underlay);
+ * charge_slot: whose counters a flood-limit drop is charged to (stats.h).
  * flow: the IPv4 packet's flow as a receiver sees it (policy_flow_parse(),
  * ingress), NULL for ARP, which security groups always let through.
  */
 static __always_inline void flood_local(struct __sk_buff *skb,
 					const struct vnet_network *net,
-					__u32 skip_ifindex, __u32 charge_ep,
+					__u32 skip_ifindex, __u32 charge_slot,
 					const struct vnet_flow *flow)
 {
 	__u32 n = net->n_ports;
 	__u32 i;
 
 	if (n > VNET_MAX_FLOOD_PORTS) {
-		stats_drop(VNET_DROP_FLOOD_LIMIT, charge_ep);
+		stats_drop(VNET_DROP_FLOOD_LIMIT, charge_slot);
 		n = VNET_MAX_FLOOD_PORTS;
 	}
 	for (i = 0; i < VNET_MAX_FLOOD_PORTS; i++) {
@@ -43,17 +44,17 @@ static __always_inline void flood_local(struct __sk_buff *skb,
 		if (i >= n)
 			break;
 		const struct vnet_port *port;
-		__u32 ep_id;
+		__u32 slot;
 
 		ifindex = net->port_ifindex[i];
 		if (!ifindex || ifindex == skip_ifindex)
 			continue;
 		port = bpf_map_lookup_elem(&vnet_ports, &ifindex);
-		ep_id = port ? port->endpoint_id : VNET_EP_NONE;
+		slot = port ? port->stats_slot : VNET_SLOT_NONE;
 		/* A listed port without its entry (being added, or a failed
 		 * write) may have security groups: no IPv4 for it yet. */
 		if (flow && !port) {
-			stats_drop(VNET_DROP_NO_PORT, VNET_EP_NONE);
+			stats_drop(VNET_DROP_NO_PORT, VNET_SLOT_NONE);
 			continue;
 		}
 		if (flow && port->policy_in &&
@@ -62,13 +63,13 @@ static __always_inline void flood_local(struct __sk_buff *skb,
 				   flow->key.protocol, flow->port,
 				   flow->kind != VNET_FLOW_FRAGMENT)) {
 			stats_drop(flow->kind == VNET_FLOW_FRAGMENT ?
-				   VNET_DROP_POLICY_FRAGMENT : VNET_DROP_POLICY_INGRESS, ep_id);
+				   VNET_DROP_POLICY_FRAGMENT : VNET_DROP_POLICY_INGRESS, slot);
 			continue;
 		}
 		if (bpf_clone_redirect(skb, ifindex, 0))
-			stats_drop(VNET_DROP_ERROR, ep_id);
+			stats_drop(VNET_DROP_ERROR, slot);
 		else
-			stats_rx(ep_id, skb->len);
+			stats_rx(slot, skb->len);
 	}
 }
 

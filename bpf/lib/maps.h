@@ -87,12 +87,21 @@ struct {
 } vnet_networks SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, VNET_MAX_ENDPOINT_STATS);
-	__type(key, __u32); /* endpoint id */
+	__type(key, __u32); /* stats slot (abi.h) */
 	__type(value, struct vnet_ep_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vnet_ep_stats SEC(".maps");
+
+/* Which endpoint owns each stats slot: vnetd's alone, no program reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VNET_MAX_ENDPOINT_STATS);
+	__type(key, __u32);   /* stats slot */
+	__type(value, __u32); /* endpoint id, 0 = free */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vnet_ep_slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

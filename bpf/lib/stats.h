@@ -5,9 +5,9 @@
  * the program's entry point counts the reason in vnet_drops and, when the
  * packet belongs to a local endpoint, in that endpoint's vnet_ep_stats, then
  * turns it into TC_ACT_SHOT / XDP_DROP (Cilium's drop_reasons pattern).
- * Endpoint keys are created and pruned by vnetd; a missing key is not an
- * error (the endpoint was just removed), the packet is simply not counted
- * per endpoint.
+ * An endpoint is counted at the stats slot its vnet_port or local
+ * vnet_fdb_entry names (abi.h): an array index, no hash lookup. Slot 0 is
+ * no endpoint's and counts nothing.
  */
 #ifndef VNET_LIB_STATS_H
 #define VNET_LIB_STATS_H
@@ -20,8 +20,11 @@
 /* A helper's outcome: >= 0 is a verdict, < 0 is a drop reason. */
 #define VNET_DROP(reason) (-(int)(reason))
 
-/* No endpoint to charge a drop to. Endpoint ids start at 1. */
+/* No endpoint (policy flows of a broadcast). Endpoint ids start at 1. */
 #define VNET_EP_NONE 0
+
+/* No endpoint to charge a drop to. vnetd gives stats slots from 1. */
+#define VNET_SLOT_NONE 0
 
 static __always_inline void stats_drop_global(__u32 reason)
 {
@@ -33,29 +36,29 @@ static __always_inline void stats_drop_global(__u32 reason)
 		*cnt += 1;
 }
 
-static __always_inline struct vnet_ep_stats *stats_ep(__u32 ep_id)
+static __always_inline struct vnet_ep_stats *stats_ep(__u32 slot)
 {
-	if (ep_id == VNET_EP_NONE)
+	if (slot == VNET_SLOT_NONE)
 		return NULL;
-	return bpf_map_lookup_elem(&vnet_ep_stats, &ep_id);
+	return bpf_map_lookup_elem(&vnet_ep_stats, &slot);
 }
 
-/* Count a drop globally and, if ep_id names an endpoint, for it. */
-static __always_inline void stats_drop(__u32 reason, __u32 ep_id)
+/* Count a drop globally and, if slot names an endpoint, for it. */
+static __always_inline void stats_drop(__u32 reason, __u32 slot)
 {
 	struct vnet_ep_stats *st;
 
 	if (reason >= VNET_DROP_MAX)
 		reason = VNET_DROP_ERROR;
 	stats_drop_global(reason);
-	st = stats_ep(ep_id);
+	st = stats_ep(slot);
 	if (st)
 		st->drops[reason] += 1;
 }
 
-static __always_inline void stats_tx(__u32 ep_id, __u64 bytes)
+static __always_inline void stats_tx(__u32 slot, __u64 bytes)
 {
-	struct vnet_ep_stats *st = stats_ep(ep_id);
+	struct vnet_ep_stats *st = stats_ep(slot);
 
 	if (st) {
 		st->tx_packets += 1;
@@ -63,9 +66,9 @@ static __always_inline void stats_tx(__u32 ep_id, __u64 bytes)
 	}
 }
 
-static __always_inline void stats_rx(__u32 ep_id, __u64 bytes)
+static __always_inline void stats_rx(__u32 slot, __u64 bytes)
 {
-	struct vnet_ep_stats *st = stats_ep(ep_id);
+	struct vnet_ep_stats *st = stats_ep(slot);
 
 	if (st) {
 		st->rx_packets += 1;

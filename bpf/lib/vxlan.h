@@ -314,20 +314,20 @@ trunc_pass:
 }
 
 /*
- * The local endpoint a dropped VXLAN packet was addressed to, if any: drops
- * are charged to it. Slow path only (one more fdb lookup).
+ * The stats slot of the local endpoint a dropped VXLAN packet was addressed
+ * to, if any: drops are charged to it. Slow path only (one more fdb lookup).
  */
-static __always_inline __u32 vxlan_rx_drop_ep(const struct vnet_rx *rx)
+static __always_inline __u32 vxlan_rx_drop_slot(const struct vnet_rx *rx)
 {
 	const struct vnet_fdb_entry *dst = rx->dst;
 
 	if (!rx->have_inner || mac_is_multicast(rx->dst_key.mac))
-		return VNET_EP_NONE;
+		return VNET_SLOT_NONE;
 	if (!dst)
 		dst = bpf_map_lookup_elem(&vnet_fdb, &rx->dst_key);
 	if (!dst || !dst->ifindex)
-		return VNET_EP_NONE;
-	return dst->endpoint_id;
+		return VNET_SLOT_NONE;
+	return dst->stats_slot;
 }
 
 #endif /* VNET_LIB_VXLAN_H */

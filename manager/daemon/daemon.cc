@@ -642,9 +642,7 @@ void Daemon::apply_plan(bool full, bool links) {
     if (datapath_) {
       // This host's share of the topology is now empty: unprogram it.
       // Endpoint interfaces keep their filter and drop (NO_PORT).
-      auto counts = reconcile::reconcile(
-          reconcile::bind_plan(compile::HostPlan{}, links_->resolver()), datapath_->lookup(),
-          &map_shadow_);
+      auto counts = write_maps(compile::HostPlan{}, nullptr);
       if (!counts) {
         errors.push_back("maps: " + counts.status().message());
       } else if (counts->deleted != 0) {
@@ -902,21 +900,85 @@ bool Daemon::decide_xdp_transmit(const netlink::LinkInfo* underlay,
   return on;
 }
 
+Status Daemon::assign_stats_slots(const compile::HostPlan& plan) {
+  if (!stats_slots_) {
+    // First pass on these maps: adopt the owners an earlier vnetd recorded,
+    // so every endpoint keeps its counters across the restart.
+    stats_slots_.emplace(VNET_MAX_PORTS);
+    auto owners = datapath_->stats_slot_owners();
+    if (!owners) {
+      stats_slots_.reset();
+      return owners.status();
+    }
+    for (const auto& [slot, id] : *owners) {
+      if (!stats_slots_->adopt(slot, id)) {
+        slots_left_.push_back(slot);  // a duplicate: free it after this pass
+      }
+    }
+  }
+  std::vector<std::uint32_t> ids;
+  ids.reserve(plan.ports.size());
+  for (const auto& port : plan.ports) {
+    ids.push_back(port.endpoint_id);
+  }
+  auto a = stats_slots_->assign(ids);
+  if (!a) {
+    return a.status();
+  }
+  if (auto s = datapath_->take_stats_slots(a->taken); !s) {
+    // A slot may hold an earlier endpoint's counts: start over from the
+    // maps' record next pass rather than name it.
+    stats_slots_.reset();
+    return s;
+  }
+  slots_left_.insert(slots_left_.end(), a->left.begin(), a->left.end());
+  return Status::ok();
+}
+
+void Daemon::release_stats_slots() {
+  if (slots_left_.empty()) {
+    return;
+  }
+  // Kept reserved when the owners cannot be cleared: retried next pass.
+  if (auto s = datapath_->release_stats_slots(slots_left_); !s) {
+    log_error("stats slots: " + s.message());
+    return;
+  }
+  stats_slots_->release(slots_left_);
+  slots_left_.clear();
+}
+
 Result<reconcile::Counts> Daemon::write_maps(const compile::HostPlan& plan,
                                              const compile::PlanChange* change) {
-  const reconcile::InterfaceResolver resolve = links_->resolver();
-  if (change != nullptr) {
-    auto counts = reconcile::reconcile_change(reconcile::bind_plan(change->before, resolve),
-                                              reconcile::bind_plan(change->after, resolve),
-                                              datapath_->lookup(), map_shadow_);
-    if (counts || counts.status().err() != ENODATA) {
-      return counts;
-    }
-    // The shadow cannot stand in for the maps (a reload cleared it, or a
-    // failed write made it forget a map): all of them, dumping those.
+  // Slots first: every entry bound below names its endpoint's.
+  if (auto s = assign_stats_slots(plan); !s) {
+    return Status::error("stats slots: " + s.message(), s.err());
   }
-  return reconcile::reconcile(reconcile::bind_plan(plan, resolve), datapath_->lookup(),
-                              &map_shadow_);
+  const reconcile::InterfaceResolver resolve = links_->resolver();
+  const reconcile::SlotOf slot_of = [this](std::uint32_t id) {
+    return stats_slots_->slot_of(id);
+  };
+  std::optional<Result<reconcile::Counts>> counts;
+  if (change != nullptr) {
+    counts.emplace(reconcile::reconcile_change(
+        reconcile::bind_plan(change->before, resolve, slot_of),
+        reconcile::bind_plan(change->after, resolve, slot_of), datapath_->lookup(),
+        map_shadow_));
+    // ENODATA: the shadow cannot stand in for the maps (a reload cleared
+    // it, or a failed write made it forget a map): all of them, dumping those.
+    if (!*counts && counts->status().err() == ENODATA) {
+      counts.reset();
+    }
+  }
+  if (!counts) {
+    counts.emplace(reconcile::reconcile(reconcile::bind_plan(plan, resolve, slot_of),
+                                        datapath_->lookup(), &map_shadow_));
+  }
+  // The slots of endpoints that left are free once no entry names them.
+  if (*counts) {
+    release_stats_slots();
+  }
+  return std::move(*counts);
 }
 
 void Daemon::log_delivery_changes(const compile::HostPlan& plan) {

@@ -37,6 +37,7 @@
 #include "netlink/neighbours.h"
 #include "netlink/xdp_features.h"
 #include "reconcile/reconcile.h"
+#include "reconcile/stats_slots.h"
 #include "store/store.h"
 
 namespace vnet::daemon {
@@ -99,6 +100,11 @@ class Daemon {
   // and the shadow can stand in for the maps, else every key.
   Result<reconcile::Counts> write_maps(const compile::HostPlan& plan,
                                        const compile::PlanChange* change);
+  // Stats slots (reconcile/stats_slots.h) for the plan's local endpoints,
+  // new ones zeroed and recorded before any map entry names them; and,
+  // after a pass that pruned the entries of endpoints that left, theirs freed.
+  Status assign_stats_slots(const compile::HostPlan& plan);
+  void release_stats_slots();
   // Logs each port whose receive path (its VNET_PORT_F_* flags) changed.
   void log_delivery_changes(const compile::HostPlan& plan);
   // Full passes: removes vnet's underlay programs from interfaces other
@@ -150,6 +156,10 @@ class Daemon {
   // What the last reconcile left in the maps (reconcile/reconcile.h):
   // cleared on (re)load and full resync, which then dump the maps.
   reconcile::MapShadow map_shadow_;
+  // Who counts where in vnet_ep_stats: built from vnet_ep_slots on the first
+  // pass over the maps; slots_left_ are endpoints' that left, not yet freed.
+  std::optional<reconcile::StatsSlots> stats_slots_;
+  std::vector<reconcile::StatsSlots::Slot> slots_left_;
   // compile::networks_of_interest() of plan_, which every delta is tested
   // against: computed when first needed after the plan's networks changed.
   std::optional<std::set<std::string>> interest_;

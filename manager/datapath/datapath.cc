@@ -89,6 +89,7 @@ constexpr MapLayout kMapLayouts[] = {
     {VNET_MAP_VTEPS, sizeof(std::uint32_t), sizeof(vnet_vtep)},
     {VNET_MAP_NETWORKS, sizeof(std::uint32_t), sizeof(vnet_network)},
     {VNET_MAP_EP_STATS, sizeof(std::uint32_t), sizeof(vnet_ep_stats)},
+    {VNET_MAP_EP_SLOTS, sizeof(std::uint32_t), sizeof(std::uint32_t)},
     {VNET_MAP_DROPS, sizeof(std::uint32_t), sizeof(std::uint64_t)},
     {VNET_MAP_ROUTER_IFACES, sizeof(vnet_fdb_key), sizeof(vnet_router_iface)},
     {VNET_MAP_ROUTES, sizeof(vnet_route_key), sizeof(vnet_route)},
@@ -566,6 +567,82 @@ EndpointCounters sum_endpoint_counters(const std::uint8_t* block, std::size_t nc
   return c;
 }
 
+namespace {
+
+reconcile::Bytes u32_bytes(std::uint32_t v) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(&v);
+  return reconcile::Bytes(p, p + sizeof v);
+}
+
+}  // namespace
+
+namespace {
+
+// Writes `entries` in one batch where the kernel takes it, else one by one.
+Status write_all(PinnedMap* m, const std::vector<std::pair<reconcile::Bytes, reconcile::Bytes>>& entries) {
+  std::vector<reconcile::MapIo::KeyValue> kv;
+  kv.reserve(entries.size());
+  for (const auto& [k, v] : entries) {
+    kv.emplace_back(&k, &v);
+  }
+  if (m->update_batch(kv)) {
+    return Status::ok();
+  }
+  for (const auto& [k, v] : entries) {
+    if (auto s = m->update(k, v); !s) {
+      return s;
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Status Datapath::take_stats_slots(
+    const std::vector<std::pair<std::uint16_t, std::uint32_t>>& slots) {
+  if (slots.empty()) {
+    return Status::ok();
+  }
+  std::vector<std::pair<reconcile::Bytes, reconcile::Bytes>> zeroes;
+  std::vector<std::pair<reconcile::Bytes, reconcile::Bytes>> owners;
+  const reconcile::Bytes zero(sizeof(vnet_ep_stats), 0);  // every CPU's
+  for (const auto& [slot, id] : slots) {
+    zeroes.emplace_back(u32_bytes(slot), zero);
+    owners.emplace_back(u32_bytes(slot), u32_bytes(id));
+  }
+  // Zeroed before recorded: a recorded slot never holds another's counts.
+  if (auto s = write_all(map(VNET_MAP_EP_STATS), zeroes); !s) {
+    return s;
+  }
+  return write_all(map(VNET_MAP_EP_SLOTS), owners);
+}
+
+Status Datapath::release_stats_slots(const std::vector<std::uint16_t>& slots) {
+  std::vector<std::pair<reconcile::Bytes, reconcile::Bytes>> owners;
+  for (std::uint16_t slot : slots) {
+    owners.emplace_back(u32_bytes(slot), u32_bytes(0));
+  }
+  return owners.empty() ? Status::ok() : write_all(map(VNET_MAP_EP_SLOTS), owners);
+}
+
+Result<std::vector<std::pair<std::uint16_t, std::uint32_t>>> Datapath::stats_slot_owners() {
+  auto all = map(VNET_MAP_EP_SLOTS)->dump();
+  if (!all) {
+    return all.status();
+  }
+  std::vector<std::pair<std::uint16_t, std::uint32_t>> out;
+  for (const auto& [key, value] : *all) {
+    std::uint32_t slot = 0;
+    std::uint32_t id = 0;
+    std::memcpy(&slot, key.data(), sizeof slot);
+    std::memcpy(&id, value.data(), sizeof id);
+    if (id != 0 && slot != 0 && slot < VNET_MAX_ENDPOINT_STATS) {
+      out.emplace_back(static_cast<std::uint16_t>(slot), id);
+    }
+  }
+  return out;
+}
+
 Result<Stats> Datapath::read_stats() {
   Stats stats;
   PinnedMap* drops = map(VNET_MAP_DROPS);
@@ -584,14 +661,19 @@ Result<Stats> Datapath::read_stats() {
     sum_per_cpu_u64(value.data(), drops->possible_cpus(), drops->cpu_stride(), 1, &sum);
     stats.drops[reason] = sum;
   }
-  auto e = eps->dump();
-  if (!e) {
-    return e.status();
+  auto owners = stats_slot_owners();
+  if (!owners) {
+    return owners.status();
   }
-  for (const auto& [key, value] : *e) {
-    std::uint32_t id = 0;
-    std::memcpy(&id, key.data(), sizeof(id));
-    stats.endpoints[id] = sum_endpoint_counters(value.data(), eps->possible_cpus(), eps->cpu_stride());
+  for (const auto& [slot, id] : *owners) {
+    auto value = eps->lookup(u32_bytes(slot));
+    if (!value) {
+      return value.status();
+    }
+    if (*value) {
+      stats.endpoints[id] =
+          sum_endpoint_counters((*value)->data(), eps->possible_cpus(), eps->cpu_stride());
+    }
   }
   PinnedMap* ct = map(VNET_MAP_CT_STATS);
   auto c = ct->lookup(reconcile::Bytes(sizeof(std::uint32_t), 0));

@@ -118,6 +118,14 @@ class Datapath {
   // vnet_state's lease on those next hops (CLOCK_MONOTONIC ns; 0: none).
   Status set_next_hop_lease(std::uint64_t until_ns);
 
+  // Stats slots (reconcile/stats_slots.h). take_stats_slots() zeroes each
+  // slot's counters on every CPU, then records its owner in vnet_ep_slots;
+  // release_stats_slots() clears the owners. stats_slot_owners() reads the
+  // owners back: (slot, endpoint id) for each slot that has one.
+  Status take_stats_slots(const std::vector<std::pair<std::uint16_t, std::uint32_t>>& slots);
+  Status release_stats_slots(const std::vector<std::uint16_t>& slots);
+  Result<std::vector<std::pair<std::uint16_t, std::uint32_t>>> stats_slot_owners();
+
   // Map access for the reconciler; nullptr for an unknown name.
   PinnedMap* map(const std::string& name);
   reconcile::MapLookup lookup();

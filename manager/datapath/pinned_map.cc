@@ -276,7 +276,8 @@ constexpr std::size_t kBatchChunk = 4096;
 // kernel's EINVAL makes reconcile() write them one by one.
 bool can_batch_write(std::uint32_t type) {
   return type == BPF_MAP_TYPE_HASH || type == BPF_MAP_TYPE_LRU_HASH ||
-         type == BPF_MAP_TYPE_LPM_TRIE;
+         type == BPF_MAP_TYPE_LPM_TRIE || type == BPF_MAP_TYPE_ARRAY ||
+         type == BPF_MAP_TYPE_PERCPU_ARRAY;
 }
 
 }  // namespace
@@ -285,19 +286,30 @@ Status PinnedMap::update_batch(const std::vector<KeyValue>& entries) {
   if (!can_batch_write(info_.type)) {
     return Status::error(info_.name + ": no batch update for this map type", EOPNOTSUPP);
   }
+  // A per-CPU map's value is one block per CPU; as in update(), a single
+  // value is written to every CPU.
+  const std::size_t vsize = full_value_size();
   std::vector<std::uint8_t> keys;
   std::vector<std::uint8_t> values;
   for (std::size_t start = 0; start < entries.size(); start += kBatchChunk) {
     const std::size_t n = std::min(kBatchChunk, entries.size() - start);
     keys.resize(n * info_.key_size);
-    values.resize(n * info_.value_size);
+    values.assign(n * vsize, 0);
     for (std::size_t i = 0; i < n; ++i) {
       const auto& [key, value] = entries[start + i];
-      if (key->size() != info_.key_size || value->size() != info_.value_size) {
+      const bool one_cpu = per_cpu_ && value->size() == info_.value_size;
+      if (key->size() != info_.key_size || (value->size() != vsize && !one_cpu)) {
         return Status::error(info_.name + ": batch update: bad key or value size", EINVAL);
       }
       std::memcpy(keys.data() + i * info_.key_size, key->data(), info_.key_size);
-      std::memcpy(values.data() + i * info_.value_size, value->data(), info_.value_size);
+      std::uint8_t* dst = values.data() + i * vsize;
+      if (one_cpu) {
+        for (std::size_t cpu = 0; cpu < ncpus_; ++cpu) {
+          std::memcpy(dst + cpu * cpu_stride_, value->data(), value->size());
+        }
+      } else {
+        std::memcpy(dst, value->data(), vsize);
+      }
     }
     LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
     __u32 count = static_cast<__u32>(n);

@@ -96,7 +96,8 @@ MapDesired neigh_map(const compile::HostPlan& plan) {
   return m;
 }
 
-MapDesired fdb_map(const compile::HostPlan& plan, const Resolved& resolved) {
+MapDesired fdb_map(const compile::HostPlan& plan, const Resolved& resolved,
+                   const SlotOf& slot_of) {
   MapDesired m{.name = VNET_MAP_FDB};
   for (const auto& f : plan.fdb) {
     auto key = zeroed<vnet_fdb_key>();
@@ -115,6 +116,7 @@ MapDesired fdb_map(const compile::HostPlan& plan, const Resolved& resolved) {
       }
       value.ifindex = it->second.ifindex;
       value.port_flags = it->second.port_flags;
+      value.stats_slot = slot_of(f.endpoint_id);
       value.policy_in = f.policy_in;
       value.policy_out = f.policy_out;
     }
@@ -232,19 +234,8 @@ MapDesired networks_map(const compile::HostPlan& plan, const Resolved& resolved)
   return m;
 }
 
-MapDesired ep_stats_map(const compile::HostPlan& plan) {
-  // Counters exist for every local endpoint, interface or not, so a VM whose
-  // tap is recreated keeps its history.
-  MapDesired m{.name = VNET_MAP_EP_STATS, .presence_only = true};
-  const auto value = to_bytes(zeroed<vnet_ep_stats>());
-  for (const auto& port : plan.ports) {
-    const __u32 key = port.endpoint_id;
-    m.entries.insert_or_assign(to_bytes(key), value);
-  }
-  return m;
-}
-
-MapDesired ports_map(const compile::HostPlan& plan, const Resolved& resolved) {
+MapDesired ports_map(const compile::HostPlan& plan, const Resolved& resolved,
+                     const SlotOf& slot_of) {
   MapDesired m{.name = VNET_MAP_PORTS};
   for (const auto& port : plan.ports) {
     auto it = resolved.find(port.interface);
@@ -259,6 +250,7 @@ MapDesired ports_map(const compile::HostPlan& plan, const Resolved& resolved) {
     value.ip_be = port.ip.be();
     value.policy_in = port.policy_in;
     value.policy_out = port.policy_out;
+    value.stats_slot = slot_of(port.endpoint_id);
     const __u32 key = it->second.ifindex;
     m.entries.insert_or_assign(to_bytes(key), to_bytes(value));
   }
@@ -267,7 +259,8 @@ MapDesired ports_map(const compile::HostPlan& plan, const Resolved& resolved) {
 
 }  // namespace
 
-DesiredMaps bind_plan(const compile::HostPlan& plan, const InterfaceResolver& resolve) {
+DesiredMaps bind_plan(const compile::HostPlan& plan, const InterfaceResolver& resolve,
+                      const SlotOf& slot_of) {
   DesiredMaps out;
   Resolved resolved;
   for (const auto& port : plan.ports) {
@@ -287,27 +280,26 @@ DesiredMaps bind_plan(const compile::HostPlan& plan, const InterfaceResolver& re
       out.missing_interfaces.end());
 
   // Update order: what a port's traffic depends on (VTEPs, sources, ARP,
-  // forwarding, flood lists, counters) exists before the port entry that
+  // forwarding, flood lists) exists before the port entry that
   // lets its traffic in; reconcile() prunes in the reverse order.
   // Routes before the router interfaces that send traffic into them, so a
   // new router never answers "no route" for a prefix it has.
   // Policies before the fdb and port entries that name them, so a new
   // policy id is complete when traffic starts being checked against it,
   // and an old one is pruned only when nothing names it any more.
-  out.maps.reserve(13);
+  out.maps.reserve(12);
   out.maps.push_back(policy_remote_map(plan));
   out.maps.push_back(policy_rules_map(plan));
   out.maps.push_back(vteps_map(plan));
   out.maps.push_back(remote_host_map(plan));
   out.maps.push_back(remote_src_map(plan));
   out.maps.push_back(neigh_map(plan));
-  out.maps.push_back(fdb_map(plan, resolved));
+  out.maps.push_back(fdb_map(plan, resolved, slot_of));
   out.maps.push_back(routes_map(plan));
   out.maps.push_back(router_ifaces_map(plan));
   out.maps.push_back(port_src_map(plan, resolved));
   out.maps.push_back(networks_map(plan, resolved));
-  out.maps.push_back(ep_stats_map(plan));
-  out.maps.push_back(ports_map(plan, resolved));
+  out.maps.push_back(ports_map(plan, resolved, slot_of));
   return out;
 }
 

@@ -93,7 +93,13 @@ struct InterfaceInfo {
 using InterfaceResolver =
     std::function<std::optional<InterfaceInfo>(const std::string& name)>;
 
-DesiredMaps bind_plan(const compile::HostPlan& plan, const InterfaceResolver& resolve);
+// A local endpoint's stats slot (stats_slots.h), by endpoint id.
+using SlotOf = std::function<std::uint16_t(std::uint32_t endpoint_id)>;
+
+// Counters are not in the result: vnet_ep_stats is an array whose slots
+// vnetd zeroes when it gives them (StatsSlots), not a map to reconcile.
+DesiredMaps bind_plan(const compile::HostPlan& plan, const InterfaceResolver& resolve,
+                      const SlotOf& slot_of);
 
 struct Counts {
   std::size_t updated = 0;

@@ -6,6 +6,7 @@
 #include <linux/bpf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -175,6 +176,7 @@ void put_port(const char* ifname, std::uint32_t ep, std::uint32_t vni, const Mac
   __u32 key = static_cast<__u32>(ifindex(ifname));
   vnet_port v{};
   v.endpoint_id = ep;
+  v.stats_slot = stats_slot_of(ep);
   v.vni = vni;
   std::memcpy(v.mac, mac.b, 6);
   v.flags = flags;
@@ -199,6 +201,7 @@ void put_fdb_local(std::uint32_t vni, const Mac& mac, const char* ifname, std::u
   vnet_fdb_entry v{};
   v.ifindex = static_cast<__u32>(ifindex(ifname));
   v.endpoint_id = ep;
+  v.stats_slot = stats_slot_of(ep);
   v.port_flags = flags;
   update(g_maps.fdb, &k, &v, "vnet_fdb");
 }
@@ -307,6 +310,7 @@ void set_port_policy(const char* ifname, std::uint32_t policy_in, std::uint32_t 
 void set_port_endpoint(const char* ifname, std::uint32_t endpoint_id) {
   edit_port(ifname, [&](vnet_port& port, vnet_fdb_entry& fdb) {
     port.endpoint_id = fdb.endpoint_id = endpoint_id;
+    port.stats_slot = fdb.stats_slot = stats_slot_of(endpoint_id);
   });
 }
 
@@ -411,12 +415,6 @@ void put_network(std::uint32_t vni, std::vector<std::uint32_t> vteps, std::vecto
   update(g_maps.networks, &k, &n, "vnet_networks");
 }
 
-void put_ep_stats_zero(std::uint32_t ep) {
-  std::size_t stride = percpu_stride(sizeof(vnet_ep_stats));
-  std::vector<std::uint8_t> zero(stride * static_cast<std::size_t>(ncpus()));
-  __u32 k = ep;
-  update(g_maps.ep_stats, &k, zero.data(), "vnet_ep_stats");
-}
 
 #ifdef VT_HAVE_TC_TUNNEL
 // The shim is loaded next to vnet_tc_tunnel and tail-calls it; a failure
@@ -609,8 +607,13 @@ void reset_maps() {
   const MapFds& m = g_maps;
   // Empty ICMP buckets: a port's first error creates a full one.
   for (int fd : {m.ports, m.port_src, m.fdb, m.neigh, m.remote_host, m.remote_src, m.vteps,
-                 m.networks, m.ep_stats, m.rtr_ifaces, m.routes, m.icmp_rate, m.pol_remote, m.pol_rules, m.conntrack}) {
+                 m.networks, m.rtr_ifaces, m.routes, m.icmp_rate, m.pol_remote, m.pol_rules, m.conntrack}) {
     clear_map(fd);
+  }
+  // Arrays: every slot exists, "clear" is zeroes.
+  std::vector<std::uint8_t> zero_ep(percpu_stride(sizeof(vnet_ep_stats)) * static_cast<std::size_t>(ncpus()));
+  for (__u32 k = 0; k < kScannedSlots; ++k) {
+    update(m.ep_stats, &k, zero_ep.data(), "vnet_ep_stats");
   }
   bpf_map_info info = info_of(m.drops);
   std::vector<std::uint8_t> zero(percpu_stride(info.value_size) * static_cast<std::size_t>(ncpus()));
@@ -701,10 +704,6 @@ void install_topology() {
   put_route(kRouter1, kR1StaticPrefix, 24, kVniC, kIpVm6, kRouterMacC);
   put_route(kRouter1, kR1StaticPrefix | 128, 25, kVniBlue, kIpVm3, kRouterMac);
   put_route(kRouter2, ip4(10, 0, 1, 0), 24, kVniT2, 0, kRouterMac);
-
-  for (std::uint32_t ep : kLocalEndpoints) {
-    put_ep_stats_zero(ep);
-  }
 }
 
 RunResult run_prog(Prog p, const Bytes& in, const std::string& ifname) {
@@ -796,8 +795,8 @@ Snapshot snapshot() {
   {
     std::size_t stride = percpu_stride(sizeof(vnet_ep_stats));
     std::vector<std::uint8_t> buf(stride * static_cast<std::size_t>(ncpus()));
-    for (auto& k : keys_of(m.ep_stats)) {
-      if (bpf_map_lookup_elem(m.ep_stats, k.data(), buf.data()) != 0) {
+    for (__u32 slot = 0; slot < kScannedSlots; ++slot) {
+      if (bpf_map_lookup_elem(m.ep_stats, &slot, buf.data()) != 0) {
         continue;
       }
       vnet_ep_stats sum{};
@@ -812,9 +811,10 @@ Snapshot snapshot() {
           sum.drops[r] += one.drops[r];
         }
       }
-      std::uint32_t id;
-      std::memcpy(&id, k.data(), sizeof id);
-      s.ep[id] = sum;
+      s.slots[slot] = sum;
+    }
+    for (std::uint32_t ep : kLocalEndpoints) {
+      s.ep[ep] = s.slots[stats_slot_of(ep)];
     }
   }
   return s;
@@ -918,10 +918,16 @@ void check_case(Prog p, const Bytes& in, const std::string& ifname, const Expect
     EXPECT_TRUE(entries == after.config[name]) << name << " changed by the datapath";
   }
 
-  // Per-endpoint counters: listed ones as expected, all others untouched.
-  for (auto& [id, a] : after.ep) {
-    if (!before.ep.count(id)) {
-      ADD_FAILURE() << "vnet_ep_stats key " << id << " created by the datapath (vnetd owns keys)";
+  // Per-endpoint counters: listed ones as expected, all others untouched,
+  // and nothing counted at a slot no local endpoint owns (slot 0 included).
+  for (auto& [slot, a] : after.slots) {
+    const bool owned = std::any_of(kLocalEndpoints.begin(), kLocalEndpoints.end(),
+                                   [slot = slot](std::uint32_t ep) { return stats_slot_of(ep) == slot; });
+    auto was = before.slots.find(slot);
+    if (!owned && was != before.slots.end() &&
+        std::memcmp(&was->second, &a, sizeof a) != 0) {
+      ADD_FAILURE() << "vnet_ep_stats slot " << slot << ", no local endpoint's, changed: "
+                    << ep_delta_str(was->second, a);
     }
   }
   for (auto& [id, b] : before.ep) {

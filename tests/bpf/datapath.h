@@ -100,7 +100,8 @@ void set_tunnel_meta(const TunnelMeta& meta);
 struct Snapshot {
   std::map<std::string, std::map<Bytes, Bytes>> config;  // config maps: key -> value
   std::vector<std::uint64_t> drops;                       // vnet_drops summed over CPUs
-  std::map<std::uint32_t, vnet_ep_stats> ep;              // vnet_ep_stats summed over CPUs
+  std::map<std::uint32_t, vnet_ep_stats> ep;     // kLocalEndpoints' counters, by endpoint id
+  std::map<std::uint32_t, vnet_ep_stats> slots;  // every scanned vnet_ep_stats slot, by slot
 };
 Snapshot snapshot();
 

@@ -131,9 +131,16 @@ enum EndpointId : std::uint32_t {
   kEpT2Only = 21,
 };
 
-// Local endpoints: these get vnet_ep_stats keys (vnetd creates them).
+// Local endpoints: their ports and fdb entries name a vnet_ep_stats slot.
 inline const std::vector<std::uint32_t> kLocalEndpoints = {kEpVm1, kEpVm2, kEpVm5, kEpVm6, kEpT2Vm1,
                                                            kEpT2Vm2};
+
+// The stats slot the lab gives an endpoint, as vnetd's StatsSlots would: not
+// its id, so a program that counted by endpoint id would show.
+constexpr std::uint16_t stats_slot_of(std::uint32_t ep) { return static_cast<std::uint16_t>(ep + 100); }
+// Snapshots read (and reset_maps() zeroes) the slots below this: the lab
+// names none above it.
+constexpr std::uint32_t kScannedSlots = 256;
 
 // Capture points (receiving side of each interface the datapath may send to).
 inline const std::vector<std::string> kCapturePoints = {"vm1-c",   "vm2-c",   "vm5-t", "vm6-c",

@@ -764,7 +764,8 @@ Verdict run(const Packet& p) {
 // map bytes, written into the lab's maps. Returns (remotes, rules) written.
 std::pair<std::size_t, std::size_t> install_policies(const vnet::compile::HostPlan& plan) {
   const auto bound = vnet::reconcile::bind_plan(
-      plan, [](const std::string&) { return std::optional<vnet::reconcile::InterfaceInfo>{}; });
+      plan, [](const std::string&) { return std::optional<vnet::reconcile::InterfaceInfo>{}; },
+      [](std::uint32_t) -> std::uint16_t { return 0; });  // no ports: no slots
   std::size_t remotes = 0, rules = 0;
   for (const auto& m : bound.maps) {
     int fd = -1;

@@ -25,7 +25,8 @@
 # 3. vm3 is removed (apply without it): its pings fail, nothing it sends
 #    (unicast, broadcast, ARP) arrives at vm1 or vm2 or hv1's stack, while
 #    vm1-vm2 keeps working.
-# 4. vm3 is added back: connectivity returns.
+# 4. vm3 is added back: connectivity returns, and its counters start from
+#    zero (it gets the stats slot it had, which vnetd zeroes first).
 
 source "$(dirname "$0")/lib.sh"
 
@@ -101,6 +102,11 @@ check "control: hv1's stack receives a broadcast from the unmanaged interface ct
   host_sees_broadcast ctl
 check_fails "hv1's stack never sees vm3's broadcast (endpoint interface)" \
   host_sees_broadcast vm3
+traffic vm3 udp-send --to "$VM1_IP" --port "$VM_PORT" --rate 1000 --count 300 --duration 5 --tag counted >/dev/null || true
+vm3_tx() { lab_stats hv1 vm3 | json_get "$(cat)" endpoints.0.tx_packets; }
+VM3_TX_BEFORE=$(vm3_tx)
+check "vm3's counters on hv1 count its 300 datagrams and pings (tx_packets ${VM3_TX_BEFORE:-none})" \
+  test "${VM3_TX_BEFORE:-0}" -ge 306
 
 # --- 2. an interface created after the apply
 lab_vm hv2 vm4 "$VM4_IP" "$VM4_MAC"
@@ -167,5 +173,11 @@ check "removed vm3: nothing from it arrived at vm2 (control: vm1's 50 datagrams 
 lab_apply "$LAB_DIR/with-vm3.yaml"
 check "vm3 added back reaches vm2 within 10 s" wait_ping 10 vm3 "$VM2_IP"
 check "ping vm1 -> vm3 after re-adding" ping_ok vm1 "$VM3_IP"
+vm3_counts_anew() {
+  local tx; tx=$(vm3_tx)
+  echo "vm3 tx_packets: $VM3_TX_BEFORE before its removal, ${tx:-none} since it was added back"
+  [[ -n $tx ]] && (( tx > 0 && tx < 300 ))
+}
+check "vm3 added back counts from zero (its stats slot zeroed before reuse)" vm3_counts_anew
 
 lab_done

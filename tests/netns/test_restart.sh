@@ -109,6 +109,8 @@ advance() {
 start_stream fwd vm1 vm2 "$VM2_IP"
 start_stream rev vm2 vm1 "$VM1_IP"
 advance "start"
+vm1_tx() { lab_stats hv1 vm1 | json_get "$(cat)" endpoints.0.tx_packets; }
+VM1_TX_BEFORE=$(vm1_tx)
 
 # 1. kill -9: the datapath keeps forwarding on its own.
 lab_vnetd_kill hv1 KILL
@@ -128,6 +130,14 @@ for h in hv1 hv2; do
   check "$h: restarted vnetd adopted the pinned vnet_fdb (map id ${FDB_ID[$h]})" \
     test -n "${FDB_ID[$h]}" -a "$(map_id "$h" vnet_fdb)" = "${FDB_ID[$h]}"
 done
+# Counters live in pinned maps at the slot vnet_ep_slots records: the
+# restarted vnetd finds vm1's and keeps counting there.
+vm1_counters_kept() {
+  local tx; tx=$(vm1_tx)
+  echo "vm1 tx_packets: ${VM1_TX_BEFORE:-none} before kill -9, ${tx:-none} after the restart"
+  [[ -n $VM1_TX_BEFORE && -n $tx ]] && (( VM1_TX_BEFORE >= STEP_PACKETS && tx >= VM1_TX_BEFORE + 3 * STEP_PACKETS ))
+}
+check "hv1: vm1's counters survive kill -9 and restart of vnetd" vm1_counters_kept
 
 # 3. an apply that changes other endpoints.
 lab_apply "$LAB_DIR/common.yaml" "$LAB_DIR/gen2.yaml"

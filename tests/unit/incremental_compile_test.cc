@@ -21,6 +21,12 @@ namespace vnet::compile {
 namespace {
 
 using reconcile::Bytes;
+
+// Stats slots: any fixed function of the endpoint id binds both sides of a
+// change alike, as StatsSlots does while an endpoint lives.
+std::uint16_t slot_by_id(std::uint32_t endpoint_id) {
+  return static_cast<std::uint16_t>(endpoint_id % VNET_MAX_PORTS + 1);
+}
 using reconcile::Entries;
 using store::StateDelta;
 using store::StoredState;
@@ -338,7 +344,7 @@ struct HostModel {
 };
 
 ::testing::AssertionResult maps_hold(HostModel& host, const HostPlan& plan) {
-  const reconcile::DesiredMaps want = reconcile::bind_plan(plan, resolve);
+  const reconcile::DesiredMaps want = reconcile::bind_plan(plan, resolve, slot_by_id);
   for (const auto& m : want.maps) {
     if (host.maps[m.name].entries != m.entries) {
       return ::testing::AssertionFailure()
@@ -364,7 +370,7 @@ TEST(IncrementalCompile, FollowsRandomDeltasExactlyLikeAFullCompile) {
     host.name = "hv" + std::to_string(h);
     host.plan = *compile(cur.topology, host.name);
     host.index = NetworkIndex(cur.topology);
-    ASSERT_TRUE(reconcile::reconcile(reconcile::bind_plan(host.plan, resolve), host.lookup(),
+    ASSERT_TRUE(reconcile::reconcile(reconcile::bind_plan(host.plan, resolve, slot_by_id), host.lookup(),
                                      &host.shadow)
                     .is_ok());
   }
@@ -390,7 +396,7 @@ TEST(IncrementalCompile, FollowsRandomDeltasExactlyLikeAFullCompile) {
         // vnetd compiles in full; the index stays valid all the same.
         ++full;
         host.plan = want;
-        ASSERT_TRUE(reconcile::reconcile(reconcile::bind_plan(host.plan, resolve), host.lookup(),
+        ASSERT_TRUE(reconcile::reconcile(reconcile::bind_plan(host.plan, resolve, slot_by_id), host.lookup(),
                                          &host.shadow)
                         .is_ok());
         continue;
@@ -404,7 +410,7 @@ TEST(IncrementalCompile, FollowsRandomDeltasExactlyLikeAFullCompile) {
         ASSERT_EQ(host.plan, old_plan);
         ++routed;
         host.plan = want;
-        ASSERT_TRUE(reconcile::reconcile(reconcile::bind_plan(host.plan, resolve), host.lookup(),
+        ASSERT_TRUE(reconcile::reconcile(reconcile::bind_plan(host.plan, resolve, slot_by_id), host.lookup(),
                                          &host.shadow)
                         .is_ok());
         continue;
@@ -425,8 +431,8 @@ TEST(IncrementalCompile, FollowsRandomDeltasExactlyLikeAFullCompile) {
         ++moved_ports;  // a policy changed for a port outside the changed networks
       }
 
-      auto counts = reconcile::reconcile_change(reconcile::bind_plan(change->before, resolve),
-                                                reconcile::bind_plan(change->after, resolve),
+      auto counts = reconcile::reconcile_change(reconcile::bind_plan(change->before, resolve, slot_by_id),
+                                                reconcile::bind_plan(change->after, resolve, slot_by_id),
                                                 host.lookup(), host.shadow);
       ASSERT_TRUE(counts.is_ok()) << counts.status().message();
       ASSERT_TRUE(maps_hold(host, want));
@@ -466,7 +472,7 @@ TEST(IncrementalCompile, OneEndpointChangeTouchesOnlyItsKeys) {
   host.name = "hv0";
   host.plan = *compile(cur.topology, host.name);
   host.index = NetworkIndex(cur.topology);
-  ASSERT_TRUE(reconcile::reconcile(reconcile::bind_plan(host.plan, resolve), host.lookup(),
+  ASSERT_TRUE(reconcile::reconcile(reconcile::bind_plan(host.plan, resolve, slot_by_id), host.lookup(),
                                    &host.shadow)
                   .is_ok());
   const std::size_t writes_before = host.writes();
@@ -484,8 +490,8 @@ TEST(IncrementalCompile, OneEndpointChangeTouchesOnlyItsKeys) {
     EXPECT_EQ(net.vni, 105u);
   }
 
-  auto counts = reconcile::reconcile_change(reconcile::bind_plan(change->before, resolve),
-                                            reconcile::bind_plan(change->after, resolve),
+  auto counts = reconcile::reconcile_change(reconcile::bind_plan(change->before, resolve, slot_by_id),
+                                            reconcile::bind_plan(change->after, resolve, slot_by_id),
                                             host.lookup(), host.shadow);
   ASSERT_TRUE(counts.is_ok());
   // The new fdb key and the ARP entry's new MAC written, the old fdb key
@@ -507,7 +513,7 @@ TEST(IncrementalCompile, ChangeIsRefusedUnlessTheShadowHoldsEveryMap) {
   host.name = next.topology.endpoints[3].host;
   host.plan = *compile(cur.topology, host.name);
   host.index = NetworkIndex(cur.topology);
-  ASSERT_TRUE(reconcile::reconcile(reconcile::bind_plan(host.plan, resolve), host.lookup(),
+  ASSERT_TRUE(reconcile::reconcile(reconcile::bind_plan(host.plan, resolve, slot_by_id), host.lookup(),
                                    &host.shadow)
                   .is_ok());
   // A failed write made the shadow forget one map: it no longer knows what
@@ -522,15 +528,15 @@ TEST(IncrementalCompile, ChangeIsRefusedUnlessTheShadowHoldsEveryMap) {
   ASSERT_TRUE(changed.is_ok());
   auto change = recompile_networks(applied.topology, host.name, host.index, *changed, host.plan);
   ASSERT_TRUE(change.is_ok());
-  auto counts = reconcile::reconcile_change(reconcile::bind_plan(change->before, resolve),
-                                            reconcile::bind_plan(change->after, resolve),
+  auto counts = reconcile::reconcile_change(reconcile::bind_plan(change->before, resolve, slot_by_id),
+                                            reconcile::bind_plan(change->after, resolve, slot_by_id),
                                             host.lookup(), host.shadow);
   ASSERT_FALSE(counts.is_ok());
   EXPECT_EQ(counts.status().err(), ENODATA);
   EXPECT_EQ(host.writes(), writes_before);  // nothing half done
 
   // The full pass vnetd falls back to repairs it.
-  ASSERT_TRUE(reconcile::reconcile(reconcile::bind_plan(host.plan, resolve), host.lookup(),
+  ASSERT_TRUE(reconcile::reconcile(reconcile::bind_plan(host.plan, resolve, slot_by_id), host.lookup(),
                                    &host.shadow)
                   .is_ok());
   EXPECT_TRUE(maps_hold(host, host.plan));

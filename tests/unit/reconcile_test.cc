@@ -93,6 +93,11 @@ std::optional<InterfaceInfo> resolve_b1_only(const std::string& name) {
   return std::nullopt;
 }
 
+// Stats slots as StatsSlots would give them: b1 (id 1) has 3, r1 (id 4) 5.
+std::uint16_t sample_slots(std::uint32_t endpoint_id) {
+  return endpoint_id == 1 ? 3 : endpoint_id == 4 ? 5 : 0;
+}
+
 const MapDesired& map_named(const DesiredMaps& d, const std::string& name) {
   for (const auto& m : d.maps) {
     if (m.name == name) {
@@ -126,7 +131,7 @@ Bytes cat(std::initializer_list<Bytes> parts) {
 // ---- bind -------------------------------------------------------------------
 
 TEST(Bind, MapOrderAndMissingInterfaces) {
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   std::vector<std::string> names;
   for (const auto& m : d.maps) {
     names.push_back(m.name);
@@ -138,15 +143,15 @@ TEST(Bind, MapOrderAndMissingInterfaces) {
                                              VNET_MAP_REMOTE_SRC, VNET_MAP_NEIGH,
                                              VNET_MAP_FDB, VNET_MAP_ROUTES, VNET_MAP_ROUTER_IFACES,
                                              VNET_MAP_PORT_SRC, VNET_MAP_NETWORKS,
-                                             VNET_MAP_EP_STATS, VNET_MAP_PORTS}));
+                                             VNET_MAP_PORTS}));
   EXPECT_EQ(d.missing_interfaces, (std::vector<std::string>{"r1-h"}));
   for (const auto& m : d.maps) {
-    EXPECT_EQ(m.presence_only, m.name == VNET_MAP_EP_STATS || m.name == VNET_MAP_VTEPS) << m.name;
+    EXPECT_EQ(m.presence_only, m.name == VNET_MAP_VTEPS) << m.name;
   }
 }
 
 TEST(Bind, Vteps) {
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   const auto& m = map_named(d, VNET_MAP_VTEPS);
   ASSERT_EQ(m.entries.size(), 1u);
   // Created without a next hop: vnetd's neighbour pass writes that into
@@ -157,7 +162,7 @@ TEST(Bind, Vteps) {
 
 // A host address goes to the exact-match hash, a wider prefix to the trie.
 TEST(Bind, RemoteSources) {
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   const auto& hosts = map_named(d, VNET_MAP_REMOTE_HOST);
   ASSERT_EQ(hosts.entries.size(), 1u);
   // vni 1001, vtep 198.18.0.2, ip 10.0.1.12
@@ -171,7 +176,7 @@ TEST(Bind, RemoteSources) {
 }
 
 TEST(Bind, Neigh) {
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   const auto& m = map_named(d, VNET_MAP_NEIGH);
   ASSERT_EQ(m.entries.size(), 3u);
   EXPECT_EQ(value_of(m, Bytes{0xe9, 0x03, 0, 0, 10, 0, 1, 11}), (Bytes{2, 0, 0, 0, 1, 1, 0, 0}));
@@ -180,12 +185,13 @@ TEST(Bind, Neigh) {
 }
 
 TEST(Bind, Fdb) {
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   const auto& m = map_named(d, VNET_MAP_FDB);
   // r1's interface is missing: no local entry for it.
   ASSERT_EQ(m.entries.size(), 2u);
   const Bytes local_key{0xe9, 0x03, 0, 0, 2, 0, 0, 0, 1, 1, 0, 0};
-  const Bytes local_val{7,    0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, VNET_PORT_F_PEER, 0, 0, 0,
+  // ifindex, vtep_be, endpoint_id, port_flags, stats_slot (b1's: 3), policies
+  const Bytes local_val{7,    0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, VNET_PORT_F_PEER, 0, 3, 0,
                         0x11, 0, 0, 0, 0x12, 0, 0, 0};
   EXPECT_EQ(value_of(m, local_key), local_val);
   const Bytes remote_key{0xe9, 0x03, 0, 0, 2, 0, 0, 0, 1, 2, 0, 0};
@@ -194,7 +200,7 @@ TEST(Bind, Fdb) {
 }
 
 TEST(Bind, PortSrc) {
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   const auto& m = map_named(d, VNET_MAP_PORT_SRC);
   ASSERT_EQ(m.entries.size(), 2u);
   EXPECT_EQ(value_of(m, Bytes{64, 0, 0, 0, 7, 0, 0, 0, 10, 0, 1, 11}), Bytes{1});
@@ -202,7 +208,7 @@ TEST(Bind, PortSrc) {
 }
 
 TEST(Bind, Networks) {
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   const auto& m = map_named(d, VNET_MAP_NETWORKS);
   ASSERT_EQ(m.entries.size(), 2u);
   const std::size_t vteps_off = 8;
@@ -219,16 +225,8 @@ TEST(Bind, Networks) {
   EXPECT_EQ(value_of(m, Bytes{0xd2, 0x07, 0, 0}), zeros(sizeof(vnet_network)));
 }
 
-TEST(Bind, EpStatsForEveryLocalEndpoint) {
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
-  const auto& m = map_named(d, VNET_MAP_EP_STATS);
-  ASSERT_EQ(m.entries.size(), 2u);
-  EXPECT_EQ(value_of(m, Bytes{1, 0, 0, 0}), zeros(sizeof(vnet_ep_stats)));
-  EXPECT_EQ(value_of(m, Bytes{4, 0, 0, 0}), zeros(sizeof(vnet_ep_stats)));  // interface missing
-}
-
 TEST(Bind, Ports) {
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   const auto& m = map_named(d, VNET_MAP_PORTS);
   ASSERT_EQ(m.entries.size(), 1u);
   const Bytes want = cat({{1, 0, 0, 0},           // endpoint_id
@@ -237,12 +235,13 @@ TEST(Bind, Ports) {
                           {VNET_PORT_F_PEER, 0},  // flags
                           {10, 0, 1, 11},         // ip_be
                           {0x11, 0, 0, 0},        // policy_in
-                          {0x12, 0, 0, 0}});      // policy_out
+                          {0x12, 0, 0, 0},        // policy_out
+                          {3, 0, 0, 0}});         // stats_slot (b1's), pad
   EXPECT_EQ(value_of(m, Bytes{7, 0, 0, 0}), want);
 }
 
 TEST(Bind, Policies) {
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   const auto& remote = map_named(d, VNET_MAP_POLICY_REMOTE);
   ASSERT_EQ(remote.entries.size(), 2u);
   // prefixlen counts the 32 bits of policy first.
@@ -264,7 +263,7 @@ TEST(Bind, FloodListCountsKeepTheRealLength) {
     net.remote_vteps.push_back(Ipv4{0xc6120000u + i + 1});
   }
   p.networks = {net};
-  const DesiredMaps d = reconcile::bind_plan(p, resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(p, resolve_b1_only, sample_slots);
   const auto& m = map_named(d, VNET_MAP_NETWORKS);
   const Bytes v = value_of(m, Bytes{5, 0, 0, 0});
   ASSERT_EQ(v.size(), sizeof(vnet_network));
@@ -354,7 +353,7 @@ class ReconcileTest : public ::testing::Test {
     for (const char* name :
          {VNET_MAP_POLICY_REMOTE, VNET_MAP_POLICY_RULES, VNET_MAP_VTEPS, VNET_MAP_REMOTE_HOST,
           VNET_MAP_REMOTE_SRC, VNET_MAP_NEIGH, VNET_MAP_FDB, VNET_MAP_ROUTES, VNET_MAP_ROUTER_IFACES, VNET_MAP_PORT_SRC,
-          VNET_MAP_NETWORKS, VNET_MAP_EP_STATS, VNET_MAP_PORTS}) {
+          VNET_MAP_NETWORKS, VNET_MAP_PORTS}) {
       maps_.emplace(name, std::make_unique<FakeMap>(name, &log_));
     }
   }
@@ -387,7 +386,7 @@ class ReconcileTest : public ::testing::Test {
 };
 
 TEST_F(ReconcileTest, FirstApplyWritesEverythingSecondWritesNothing) {
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   auto first = reconcile(d, lookup());
   ASSERT_TRUE(first.is_ok()) << first.status().message();
   EXPECT_EQ(first->updated, total(d));
@@ -407,7 +406,7 @@ TEST_F(ReconcileTest, FirstApplyWritesEverythingSecondWritesNothing) {
 
 TEST_F(ReconcileTest, OneEndpointChangeWritesOnlyItsEntries) {
   HostPlan plan = sample_plan();
-  ASSERT_TRUE(reconcile(reconcile::bind_plan(plan, resolve_b1_only), lookup()).is_ok());
+  ASSERT_TRUE(reconcile(reconcile::bind_plan(plan, resolve_b1_only, sample_slots), lookup()).is_ok());
   log_.clear();
 
   // b2 (remote) gets a new MAC: its fdb key moves, its ARP entry changes.
@@ -415,7 +414,7 @@ TEST_F(ReconcileTest, OneEndpointChangeWritesOnlyItsEntries) {
   const Mac new_mac = mac("02:00:00:00:01:99");
   plan.fdb[1].mac = new_mac;
   plan.neigh[1].mac = new_mac;
-  const DesiredMaps d = reconcile::bind_plan(plan, resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(plan, resolve_b1_only, sample_slots);
   auto r = reconcile(d, lookup());
   ASSERT_TRUE(r.is_ok());
   EXPECT_EQ(r->updated, 2u);
@@ -440,7 +439,7 @@ TEST_F(ReconcileTest, OneEndpointChangeWritesOnlyItsEntries) {
 
 TEST_F(ReconcileTest, InterfaceAppearingAddsItsPort) {
   const HostPlan plan = sample_plan();
-  ASSERT_TRUE(reconcile(reconcile::bind_plan(plan, resolve_b1_only), lookup()).is_ok());
+  ASSERT_TRUE(reconcile(reconcile::bind_plan(plan, resolve_b1_only, sample_slots), lookup()).is_ok());
   log_.clear();
   const DesiredMaps d =
       reconcile::bind_plan(plan, [](const std::string& name) -> std::optional<InterfaceInfo> {
@@ -448,49 +447,44 @@ TEST_F(ReconcileTest, InterfaceAppearingAddsItsPort) {
           return InterfaceInfo{.ifindex = 9};
         }
         return resolve_b1_only(name);
-      });
+      }, sample_slots);
   EXPECT_TRUE(d.missing_interfaces.empty());
   auto r = reconcile(d, lookup());
   ASSERT_TRUE(r.is_ok());
   // fdb (local r1), port_src (r1's /32), networks (red's port list), ports.
-  // ep_stats for r1 already existed.
   EXPECT_EQ(r->updated, 4u);
   EXPECT_EQ(r->deleted, 0u);
   expect_maps_equal(d);
 }
 
 TEST_F(ReconcileTest, PrunesStaleEntries) {
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   const Bytes stale_port{42, 0, 0, 0};
   const Bytes stale_fdb{0xe9, 0x03, 0, 0, 2, 0, 0, 0, 9, 9, 0, 0};
-  const Bytes stale_stats{77, 0, 0, 0};
   map(VNET_MAP_PORTS).entries_[stale_port] = zeros(sizeof(vnet_port));
   map(VNET_MAP_FDB).entries_[stale_fdb] = zeros(sizeof(vnet_fdb_entry));
-  map(VNET_MAP_EP_STATS).entries_[stale_stats] = zeros(sizeof(vnet_ep_stats));
   auto r = reconcile(d, lookup());
   ASSERT_TRUE(r.is_ok());
-  EXPECT_EQ(r->deleted, 3u);
+  EXPECT_EQ(r->deleted, 2u);
   expect_maps_equal(d);
 }
 
 TEST_F(ReconcileTest, PresenceOnlyNeverOverwrites) {
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
-  Bytes counters = zeros(sizeof(vnet_ep_stats));
-  counters[0] = 123;  // tx_packets of endpoint 1, written by BPF
-  map(VNET_MAP_EP_STATS).entries_[Bytes{1, 0, 0, 0}] = counters;
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
+  const Bytes vtep{198, 18, 0, 2};
+  Bytes next_hop = zeros(sizeof(vnet_vtep));
+  next_hop[0] = 1;  // written by the neighbour pass
+  map(VNET_MAP_VTEPS).entries_[vtep] = next_hop;
   auto r = reconcile(d, lookup());
   ASSERT_TRUE(r.is_ok());
-  EXPECT_EQ(map(VNET_MAP_EP_STATS).entries_.at(Bytes{1, 0, 0, 0}), counters);
-  // Endpoint 4 was missing: created zeroed.
-  EXPECT_EQ(map(VNET_MAP_EP_STATS).entries_.at(Bytes{4, 0, 0, 0}), zeros(sizeof(vnet_ep_stats)));
+  EXPECT_EQ(map(VNET_MAP_VTEPS).entries_.at(vtep), next_hop);
   for (const auto& op : log_) {
-    EXPECT_FALSE(op.map == VNET_MAP_EP_STATS && op.key == Bytes({1, 0, 0, 0}))
-        << "counter of endpoint 1 was written";
+    EXPECT_FALSE(op.map == VNET_MAP_VTEPS) << "the VTEP's next hop was written";
   }
 }
 
 TEST_F(ReconcileTest, AllUpdatesBeforeDeletesAndPortsPrunedFirst) {
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   std::map<std::string, std::size_t> rank;
   for (std::size_t i = 0; i < d.maps.size(); ++i) {
     rank[d.maps[i].name] = i;
@@ -523,7 +517,7 @@ TEST_F(ReconcileTest, AllUpdatesBeforeDeletesAndPortsPrunedFirst) {
 }
 
 TEST_F(ReconcileTest, FailuresAreAggregatedAndTheRestIsApplied) {
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   const Bytes bad_key{0xe9, 0x03, 0, 0, 10, 0, 1, 11};
   map(VNET_MAP_NEIGH).fail_keys_.insert(bad_key);
   map(VNET_MAP_PORTS).entries_[Bytes{42, 0, 0, 0}] = zeros(sizeof(vnet_port));
@@ -548,7 +542,7 @@ TEST_F(ReconcileTest, FailuresAreAggregatedAndTheRestIsApplied) {
 
 TEST_F(ReconcileTest, UnknownMapIsAnErrorButOthersProceed) {
   maps_.erase(VNET_MAP_REMOTE_SRC);
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   auto r = reconcile(d, lookup());
   ASSERT_FALSE(r.is_ok());
   EXPECT_NE(r.status().message().find("vnet_remote_src"), std::string::npos);
@@ -566,7 +560,7 @@ int total_dumps(const std::map<std::string, std::unique_ptr<FakeMap>>& maps) {
 }
 
 // A plan with b1 moved to another MAC and r1 gone: fdb, neigh, ports,
-// port_src and ep_stats all change.
+// and port_src all change.
 HostPlan changed_plan() {
   HostPlan p = sample_plan();
   p.ports.pop_back();
@@ -578,7 +572,7 @@ HostPlan changed_plan() {
 
 TEST_F(ReconcileTest, ShadowDiffsAgainstMemoryAndMatchesADump) {
   MapShadow shadow;
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   ASSERT_TRUE(reconcile(d, lookup(), &shadow).is_ok());
   const int dumps_first = total_dumps(maps_);
   EXPECT_EQ(dumps_first, static_cast<int>(d.maps.size()));  // empty shadow: dumped
@@ -592,7 +586,7 @@ TEST_F(ReconcileTest, ShadowDiffsAgainstMemoryAndMatchesADump) {
   EXPECT_EQ(again->unchanged, total(d));
 
   // A change: exactly what a dump-based pass writes, and the maps end equal.
-  const DesiredMaps d2 = reconcile::bind_plan(changed_plan(), resolve_b1_only);
+  const DesiredMaps d2 = reconcile::bind_plan(changed_plan(), resolve_b1_only, sample_slots);
   log_.clear();
   auto with_shadow = reconcile(d2, lookup(), &shadow);
   ASSERT_TRUE(with_shadow.is_ok());
@@ -626,7 +620,7 @@ TEST_F(ReconcileTest, ShadowDiffsAgainstMemoryAndMatchesADump) {
 
 TEST_F(ReconcileTest, ShadowForgetsAMapWithAFailureAndDumpsItNextTime) {
   MapShadow shadow;
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   const Bytes bad_key = map_named(d, VNET_MAP_NEIGH).entries.begin()->first;
   map(VNET_MAP_NEIGH).fail_keys_.insert(bad_key);
   EXPECT_FALSE(reconcile(d, lookup(), &shadow).is_ok());
@@ -646,7 +640,7 @@ TEST_F(ReconcileTest, ShadowForgetsAMapWithAFailureAndDumpsItNextTime) {
 // themselves, holds exactly what a copy would, and a failed map is still
 // forgotten rather than kept.
 TEST_F(ReconcileTest, MovedDesiredMapsFillTheShadowLikeACopy) {
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   MapShadow copied;
   ASSERT_TRUE(reconcile(d, lookup(), &copied).is_ok());
 
@@ -672,7 +666,7 @@ TEST_F(ReconcileTest, MovedDesiredMapsFillTheShadowLikeACopy) {
   // is dumped and written.
   map(VNET_MAP_NEIGH).fail_keys_.clear();
   log_.clear();
-  ASSERT_TRUE(reconcile(reconcile::bind_plan(sample_plan(), resolve_b1_only), lookup(), &moved)
+  ASSERT_TRUE(reconcile(reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots), lookup(), &moved)
                   .is_ok());
   for (const Op& op : log_) {
     EXPECT_EQ(op.map, VNET_MAP_NEIGH);
@@ -683,7 +677,7 @@ TEST_F(ReconcileTest, MovedDesiredMapsFillTheShadowLikeACopy) {
 
 TEST_F(ReconcileTest, ClearedShadowDumpsAndRepairsDrift) {
   MapShadow shadow;
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   ASSERT_TRUE(reconcile(d, lookup(), &shadow).is_ok());
   // Someone else touched the map: the shadow cannot know...
   map(VNET_MAP_FDB).entries_.clear();
@@ -699,7 +693,7 @@ TEST_F(ReconcileTest, BatchesWhenTheMapCanAndFallsBackToSingleWrites) {
   for (auto& [name, m] : maps_) {
     m->batch_ = true;
   }
-  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only);
+  const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   const Bytes bad_key = map_named(d, VNET_MAP_NEIGH).entries.begin()->first;
   map(VNET_MAP_NEIGH).fail_keys_.insert(bad_key);
   auto r = reconcile(d, lookup());
@@ -722,7 +716,7 @@ TEST_F(ReconcileTest, BatchesWhenTheMapCanAndFallsBackToSingleWrites) {
   expect_maps_equal(d);
 
   // Pruning through remove_batch.
-  const DesiredMaps d2 = reconcile::bind_plan(changed_plan(), resolve_b1_only);
+  const DesiredMaps d2 = reconcile::bind_plan(changed_plan(), resolve_b1_only, sample_slots);
   ASSERT_TRUE(reconcile(d2, lookup()).is_ok());
   expect_maps_equal(d2);
 }

@@ -17,13 +17,16 @@
 #include <linux/types.h>
 #endif
 
-/* 9: underlay next hops in vnet_vteps, their lease in vnet_state;
+/* 10: per-endpoint counters in a per-CPU array indexed by a stats slot
+ *     that vnetd gives each local endpoint (vnet_port, vnet_fdb_entry,
+ *     vnet_ep_slots);
+ * 9: underlay next hops in vnet_vteps, their lease in vnet_state;
  * 8: remote host sources in their own hash (vnet_remote_host), conntrack
  *    counters (vnet_ct_stats);
  * 7: security groups (policy maps, conntrack, port and fdb policy ids);
  * 6: per-port ICMP buckets; 5: router maps and drop reasons; 4: NOT_OUR_VTEP;
  * 3: preallocated hash maps */
-#define VNET_ABI_VERSION 9
+#define VNET_ABI_VERSION 10
 
 #define VNET_ETH_ALEN 6
 /* outer Ethernet + IPv4 (no options) + UDP + VXLAN */
@@ -41,7 +44,8 @@
 #define VNET_MAX_NETWORKS 16384      /* networks present on one host */
 #define VNET_MAX_FLOOD_VTEPS 64      /* remote VTEPs per network (head-end replication) */
 #define VNET_MAX_FLOOD_PORTS 64      /* local endpoints per network on one host */
-#define VNET_MAX_ENDPOINT_STATS 65536
+/* Stats slots: one per local endpoint, slot 0 never given (it counts nothing). */
+#define VNET_MAX_ENDPOINT_STATS (VNET_MAX_PORTS + 1)
 #define VNET_MAX_ROUTER_IFACES 16384 /* router interfaces on networks present on one host */
 #define VNET_MAX_ROUTES 65536        /* connected + static routes of those routers */
 #define VNET_MAX_POLICY_REMOTES 262144 /* (policy, remote prefix) entries per host */
@@ -61,6 +65,7 @@
 #define VNET_MAP_VTEPS "vnet_vteps"
 #define VNET_MAP_NETWORKS "vnet_networks"
 #define VNET_MAP_EP_STATS "vnet_ep_stats"
+#define VNET_MAP_EP_SLOTS "vnet_ep_slots"
 #define VNET_MAP_DROPS "vnet_drops"
 #define VNET_MAP_ROUTER_IFACES "vnet_rtr_ifaces"
 #define VNET_MAP_ROUTES "vnet_routes"
@@ -87,6 +92,8 @@ struct vnet_port {
 	__be32 ip_be;
 	__u32 policy_in;  /* security groups: ingress policy id, 0 = unfiltered */
 	__u32 policy_out; /* egress policy id, 0 = unfiltered */
+	__u16 stats_slot; /* the endpoint's vnet_ep_stats index */
+	__u16 pad;
 };
 
 /*
@@ -115,7 +122,7 @@ struct vnet_fdb_entry {
 	__be32 vtep_be;
 	__u32 endpoint_id;
 	__u16 port_flags; /* VNET_PORT_F_* of a local port */
-	__u16 pad;
+	__u16 stats_slot; /* a local port's vnet_ep_stats index (vnet_port's), else 0 */
 	__u32 policy_in;  /* a local port's policy ids (vnet_port's), else 0 */
 	__u32 policy_out;
 };
@@ -422,7 +429,14 @@ enum vnet_drop_reason {
 	VNET_DROP_MAX,
 };
 
-/* Per-endpoint counters, a per-CPU hash keyed by endpoint_id. */
+/*
+ * Per-endpoint counters: a per-CPU array indexed by the stats slot vnetd gives
+ * each local endpoint (vnet_port.stats_slot, vnet_fdb_entry.stats_slot), so
+ * counting costs no hash lookup (Katran's per-VIP stats pattern). vnetd
+ * zeroes a slot before it names it in any entry and keeps which endpoint
+ * owns which slot in vnet_ep_slots (an array of endpoint ids, 0 = free),
+ * read only by vnetd: after a restart it finds each endpoint's slot there.
+ */
 struct vnet_ep_stats {
 	__u64 tx_packets; /* from the endpoint into the overlay */
 	__u64 tx_bytes;
@@ -432,7 +446,7 @@ struct vnet_ep_stats {
 };
 
 #ifdef __cplusplus
-static_assert(sizeof(struct vnet_port) == 28);
+static_assert(sizeof(struct vnet_port) == 32);
 static_assert(sizeof(struct vnet_port_src_key) == 12);
 static_assert(sizeof(struct vnet_fdb_key) == 12);
 static_assert(sizeof(struct vnet_fdb_entry) == 24);
