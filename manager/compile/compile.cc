@@ -629,8 +629,8 @@ Result<PlanChange> recompile_networks(const Topology& topo, const std::string& h
   sort_plan(fresh);
 
   // The change's map keys must be its own (see the header): VNIs key fdb,
-  // neigh, remote_src and networks; interfaces and endpoint ids key ports,
-  // port_src and ep_stats.
+  // neigh, remote_src and networks; interfaces and endpoint ids key ports
+  // and port_src.
   for (const auto& net : plan.networks) {
     if (vnis.count(net.vni) != 0 && networks.count(net.name) == 0) {
       return Status::error("network " + net.name + " shares vni " + std::to_string(net.vni) +

@@ -900,19 +900,19 @@ bool Daemon::decide_xdp_transmit(const netlink::LinkInfo* underlay,
   return on;
 }
 
-Status Daemon::assign_stats_slots(const compile::HostPlan& plan) {
+Result<std::size_t> Daemon::assign_stats_slots(const compile::HostPlan& plan) {
   if (!stats_slots_) {
     // First pass on these maps: adopt the owners an earlier vnetd recorded,
     // so every endpoint keeps its counters across the restart.
-    stats_slots_.emplace(VNET_MAX_PORTS);
     auto owners = datapath_->stats_slot_owners();
     if (!owners) {
-      stats_slots_.reset();
       return owners.status();
     }
+    stats_slots_.emplace(VNET_MAX_PORTS);
+    slots_left_.clear();
     for (const auto& [slot, id] : *owners) {
       if (!stats_slots_->adopt(slot, id)) {
-        slots_left_.push_back(slot);  // a duplicate: free it after this pass
+        slots_left_.push_back(slot);  // a second record of one endpoint: cleared after this pass
       }
     }
   }
@@ -921,18 +921,24 @@ Status Daemon::assign_stats_slots(const compile::HostPlan& plan) {
   for (const auto& port : plan.ports) {
     ids.push_back(port.endpoint_id);
   }
-  auto a = stats_slots_->assign(ids);
-  if (!a) {
-    return a.status();
+  const auto a = stats_slots_->assign(ids);
+  auto s = datapath_->take_stats_slots(a.taken);
+  if (s && !a.disowned.empty()) {
+    s = datapath_->release_stats_slots(a.disowned);  // records only: still reserved
   }
-  if (auto s = datapath_->take_stats_slots(a->taken); !s) {
+  if (!s) {
     // A slot may hold an earlier endpoint's counts: start over from the
     // maps' record next pass rather than name it.
     stats_slots_.reset();
+    slots_left_.clear();
     return s;
   }
-  slots_left_.insert(slots_left_.end(), a->left.begin(), a->left.end());
-  return Status::ok();
+  slots_left_.insert(slots_left_.end(), a.left.begin(), a.left.end());
+  if (a.uncounted != 0) {
+    log_warn(std::to_string(a.uncounted) +
+             " endpoints uncounted until the slots of endpoints that left are free");
+  }
+  return a.uncounted;
 }
 
 void Daemon::release_stats_slots() {
@@ -950,35 +956,49 @@ void Daemon::release_stats_slots() {
 
 Result<reconcile::Counts> Daemon::write_maps(const compile::HostPlan& plan,
                                              const compile::PlanChange* change) {
-  // Slots first: every entry bound below names its endpoint's.
-  if (auto s = assign_stats_slots(plan); !s) {
-    return Status::error("stats slots: " + s.message(), s.err());
-  }
   const reconcile::InterfaceResolver resolve = links_->resolver();
   const reconcile::SlotOf slot_of = [this](std::uint32_t id) {
     return stats_slots_->slot_of(id);
   };
-  std::optional<Result<reconcile::Counts>> counts;
-  if (change != nullptr) {
-    counts.emplace(reconcile::reconcile_change(
-        reconcile::bind_plan(change->before, resolve, slot_of),
-        reconcile::bind_plan(change->after, resolve, slot_of), datapath_->lookup(),
-        map_shadow_));
-    // ENODATA: the shadow cannot stand in for the maps (a reload cleared
-    // it, or a failed write made it forget a map): all of them, dumping those.
-    if (!*counts && counts->status().err() == ENODATA) {
-      counts.reset();
+  // Slots first: every entry bound below names its endpoint's. Endpoints
+  // that found none (a full host replacing many endpoints at once) get one
+  // in a second round, once this one has freed the slots of those that left.
+  reconcile::Counts total;
+  for (int round = 0; round < 2; ++round) {
+    auto uncounted = assign_stats_slots(plan);
+    if (!uncounted) {
+      return Status::error("stats slots: " + uncounted.status().message(),
+                           uncounted.status().err());
+    }
+    std::optional<Result<reconcile::Counts>> counts;
+    if (change != nullptr && round == 0) {
+      counts.emplace(reconcile::reconcile_change(
+          reconcile::bind_plan(change->before, resolve, slot_of),
+          reconcile::bind_plan(change->after, resolve, slot_of), datapath_->lookup(),
+          map_shadow_));
+      // ENODATA: the shadow cannot stand in for the maps (a reload cleared
+      // it, or a failed write made it forget a map): all of them, dumping those.
+      if (!*counts && counts->status().err() == ENODATA) {
+        counts.reset();
+      }
+    }
+    if (!counts) {
+      counts.emplace(reconcile::reconcile(reconcile::bind_plan(plan, resolve, slot_of),
+                                          datapath_->lookup(), &map_shadow_));
+    }
+    if (!*counts) {
+      return std::move(*counts);
+    }
+    total.updated += (*counts)->updated;
+    total.deleted += (*counts)->deleted;
+    total.unchanged = (*counts)->unchanged;
+    // The slots of endpoints that left are free once no entry names them.
+    release_stats_slots();
+    if (*uncounted == 0 || stats_slots_->free_slots() == 0) {
+      break;
     }
   }
-  if (!counts) {
-    counts.emplace(reconcile::reconcile(reconcile::bind_plan(plan, resolve, slot_of),
-                                        datapath_->lookup(), &map_shadow_));
-  }
-  // The slots of endpoints that left are free once no entry names them.
-  if (*counts) {
-    release_stats_slots();
-  }
-  return std::move(*counts);
+  return total;
 }
 
 void Daemon::log_delivery_changes(const compile::HostPlan& plan) {

@@ -103,7 +103,8 @@ class Daemon {
   // Stats slots (reconcile/stats_slots.h) for the plan's local endpoints,
   // new ones zeroed and recorded before any map entry names them; and,
   // after a pass that pruned the entries of endpoints that left, theirs freed.
-  Status assign_stats_slots(const compile::HostPlan& plan);
+  // Returns how many endpoints found no free slot (uncounted this round).
+  Result<std::size_t> assign_stats_slots(const compile::HostPlan& plan);
   void release_stats_slots();
   // Logs each port whose receive path (its VNET_PORT_F_* flags) changed.
   void log_delivery_changes(const compile::HostPlan& plan);

@@ -321,7 +321,8 @@ Status PinnedMap::update_batch(const std::vector<KeyValue>& entries) {
 }
 
 Status PinnedMap::remove_batch(const std::vector<const reconcile::Bytes*>& keys) {
-  if (!can_batch_write(info_.type)) {
+  // Array slots cannot be deleted: remove() zeroes them one by one.
+  if (!can_batch_write(info_.type) || is_array_) {
     return Status::error(info_.name + ": no batch delete for this map type", EOPNOTSUPP);
   }
   std::vector<std::uint8_t> buf;

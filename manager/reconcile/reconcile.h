@@ -70,8 +70,8 @@ class MapIo {
 struct MapDesired {
   std::string name;  // VNET_MAP_* from abi.h
   Entries entries;
-  // Values someone else writes (counters: the datapath; VTEP next hops:
-  // the neighbour pass): entries are created with the given value when
+  // Values someone else writes (VTEP next hops: the neighbour pass):
+  // entries are created with the given value when
   // missing and deleted when stale, but an existing value is never compared
   // or overwritten.
   bool presence_only = false;

@@ -1,11 +1,11 @@
 #include "reconcile/stats_slots.h"
 
 #include <algorithm>
-#include <string>
 
 namespace vnet::reconcile {
 
-StatsSlots::StatsSlots(std::size_t capacity) : reserved_(capacity + 1, false) {
+StatsSlots::StatsSlots(std::size_t capacity)
+    : owner_(capacity + 1, 0), reserved_(capacity + 1, false) {
   reserved_[0] = true;  // slot 0 counts nothing
 }
 
@@ -15,67 +15,85 @@ bool StatsSlots::adopt(Slot slot, std::uint32_t endpoint_id) {
     return false;
   }
   reserved_[slot] = true;
+  owner_[slot] = endpoint_id;
   by_endpoint_.emplace(endpoint_id, slot);
   return true;
 }
 
-StatsSlots::Slot StatsSlots::lowest_free() const {
+std::size_t StatsSlots::free_slots() const {
+  return static_cast<std::size_t>(std::count(reserved_.begin(), reserved_.end(), false));
+}
+
+StatsSlots::Slot StatsSlots::take_lowest_free() {
   for (std::size_t s = hint_; s < reserved_.size(); ++s) {
     if (!reserved_[s]) {
+      reserved_[s] = true;
+      hint_ = static_cast<Slot>(s + 1);
       return static_cast<Slot>(s);
     }
   }
+  hint_ = static_cast<Slot>(reserved_.size() - 1);
   return 0;
 }
 
-Result<StatsSlots::Assignment> StatsSlots::assign(const std::vector<std::uint32_t>& ids) {
+StatsSlots::Assignment StatsSlots::assign(const std::vector<std::uint32_t>& ids) {
+  Assignment out;
   std::unordered_map<std::uint32_t, Slot> next;
   next.reserve(ids.size());
   std::vector<std::uint32_t> fresh;
   for (std::uint32_t id : ids) {
+    if (next.count(id) != 0) {
+      continue;
+    }
     auto it = by_endpoint_.find(id);
     if (it != by_endpoint_.end()) {
       next.emplace(id, it->second);
-    } else if (next.count(id) == 0 &&
-               std::find(fresh.begin(), fresh.end(), id) == fresh.end()) {
+    } else {
+      next.emplace(id, 0);
       fresh.push_back(id);
     }
   }
-  // Slots of endpoints that left stay reserved until release(): count the
-  // free ones before taking any, so a failure changes nothing.
-  const std::size_t reserved = static_cast<std::size_t>(
-      std::count(reserved_.begin(), reserved_.end(), true));
-  if (fresh.size() > reserved_.size() - reserved) {
-    return Status::error("stats slots: " + std::to_string(fresh.size()) +
-                             " endpoints need one, " +
-                             std::to_string(reserved_.size() - reserved) + " free",
-                         ENOSPC);
-  }
-  Assignment out;
   for (const auto& [id, slot] : by_endpoint_) {
     if (next.count(id) == 0) {
       out.left.push_back(slot);
+      owner_[slot] = 0;
+      left_.emplace(slot, id);
     }
   }
   std::sort(out.left.begin(), out.left.end());
   std::sort(fresh.begin(), fresh.end());
-  for (std::uint32_t id : fresh) {
-    const Slot slot = lowest_free();
-    reserved_[slot] = true;
-    hint_ = static_cast<Slot>(slot + 1);
-    next.emplace(id, slot);
-    out.taken.emplace_back(slot, id);
+  std::unordered_map<std::uint32_t, Slot> left_by_endpoint;
+  for (const auto& [slot, id] : left_) {
+    left_by_endpoint[id] = slot;
   }
+  for (std::uint32_t id : fresh) {
+    const Slot slot = take_lowest_free();
+    if (slot == 0) {
+      ++out.uncounted;
+      next.erase(id);
+      continue;
+    }
+    next[id] = slot;
+    owner_[slot] = id;
+    out.taken.emplace_back(slot, id);
+    // Back before its old slot was released: that slot's record is no
+    // longer this endpoint's (a restart must not adopt it again).
+    if (auto it = left_by_endpoint.find(id); it != left_by_endpoint.end()) {
+      out.disowned.push_back(it->second);
+    }
+  }
+  std::sort(out.disowned.begin(), out.disowned.end());
   by_endpoint_ = std::move(next);
   return out;
 }
 
 void StatsSlots::release(const std::vector<Slot>& slots) {
   for (Slot slot : slots) {
-    if (slot == 0 || slot >= reserved_.size()) {
+    if (slot == 0 || slot >= reserved_.size() || owner_[slot] != 0) {
       continue;
     }
     reserved_[slot] = false;
+    left_.erase(slot);
     hint_ = std::min(hint_, slot);
   }
 }

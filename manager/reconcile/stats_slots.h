@@ -9,22 +9,25 @@
 // at once, so a slot freed by a pass is given again only after that pass's
 // entries naming it are gone:
 //
-//   assign(ids)   every endpoint in `ids` has a slot; returns the slots
-//                 newly taken (zero their counters and record the owner
-//                 before any entry names them) and those whose endpoint
-//                 left (still reserved);
+//   assign(ids)   every endpoint in `ids` has a slot if one is free;
+//                 returns the slots newly taken (zero their counters and
+//                 record the owner before any entry names them), those
+//                 whose endpoint left (still reserved), and those whose
+//                 owner record must go now (its endpoint took a new slot);
 //   ... bind_plan() and reconcile() with slot_of() ...
 //   release(left) the entries naming them are pruned: the slots are free.
 //
-// Slots are given lowest first, from 1 (0 counts nothing); at most
-// VNET_MAX_PORTS endpoints have one, which validation guarantees per host.
+// Slots are given lowest first, from 1 (0 counts nothing). There are
+// VNET_MAX_PORTS, the most local endpoints validation lets a host have; but
+// the slots of endpoints that left stay reserved until their entries are
+// pruned, so a generation that replaces many endpoints of a full host can
+// find none free. Its newcomers then go uncounted (slot 0) for that pass,
+// and get a slot in the next: counters never stop forwarding.
 
 #include <cstdint>
 #include <unordered_map>
 #include <utility>
 #include <vector>
-
-#include "util/result.h"
 
 namespace vnet::reconcile {
 
@@ -34,35 +37,39 @@ class StatsSlots {
 
   struct Assignment {
     std::vector<std::pair<Slot, std::uint32_t>> taken;  // (slot, endpoint id)
-    std::vector<Slot> left;                             // endpoint gone, slot reserved
+    std::vector<Slot> left;      // endpoint gone, slot reserved until release()
+    std::vector<Slot> disowned;  // left earlier, its endpoint back at a new slot
+    std::size_t uncounted = 0;   // endpoints that found no free slot
   };
 
   explicit StatsSlots(std::size_t capacity);
 
   // An owner found in vnet_ep_slots when vnetd starts. False when the slot
-  // is out of range or already owned (the entry is then ignored: the
-  // endpoint gets a fresh slot).
+  // is out of range or taken, or the endpoint has one (the record is then
+  // ignored: the caller clears it).
   bool adopt(Slot slot, std::uint32_t endpoint_id);
 
-  // Gives every endpoint id in `ids` a slot, keeping those it has. Fails,
-  // changing nothing, when the slots run out.
-  Result<Assignment> assign(const std::vector<std::uint32_t>& ids);
+  // Gives every endpoint id in `ids` a slot, keeping those it has.
+  Assignment assign(const std::vector<std::uint32_t>& ids);
 
-  // Frees slots returned in Assignment::left once nothing names them. (A
-  // left slot stays reserved until then, so no endpoint can own it.)
+  // Frees slots returned in Assignment::left once nothing names them. A
+  // slot an endpoint holds is never freed.
   void release(const std::vector<Slot>& slots);
 
   // The endpoint's slot, 0 when it has none.
   Slot slot_of(std::uint32_t endpoint_id) const;
 
   std::size_t in_use() const { return by_endpoint_.size(); }
+  std::size_t free_slots() const;
 
  private:
-  Slot lowest_free() const;
+  Slot take_lowest_free();
 
   std::unordered_map<std::uint32_t, Slot> by_endpoint_;
-  std::vector<bool> reserved_;  // by slot: owned, or left and not released
-  Slot hint_ = 1;               // no free slot below it
+  std::vector<std::uint32_t> owner_;  // by slot: its endpoint, 0 when none
+  std::vector<bool> reserved_;        // by slot: owned, or left and not released
+  std::unordered_map<Slot, std::uint32_t> left_;  // reserved, not owned: whose it was
+  Slot hint_ = 1;                     // no free slot below it
 };
 
 }  // namespace vnet::reconcile

@@ -26,7 +26,8 @@
 #    (unicast, broadcast, ARP) arrives at vm1 or vm2 or hv1's stack, while
 #    vm1-vm2 keeps working.
 # 4. vm3 is added back: connectivity returns, and its counters start from
-#    zero (it gets the stats slot it had, which vnetd zeroes first).
+#    zero (its stats slot, freed at its removal, is the lowest free one, so
+#    it gets the same slot back, and vnetd zeroes a slot before giving it).
 
 source "$(dirname "$0")/lib.sh"
 
