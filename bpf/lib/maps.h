@@ -99,7 +99,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, VNET_MAX_ENDPOINT_STATS);
 	__type(key, __u32);   /* stats slot */
-	__type(value, __u32); /* endpoint id, 0 = free */
+	__type(value, __u32); /* endpoint id, 0 = free, VNET_EP_SLOT_LEFT */
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vnet_ep_slots SEC(".maps");
 

@@ -750,7 +750,8 @@ void Daemon::apply_plan(bool full, bool links) {
   const bool nothing_moved = maps_were_current && !change && !links && !map_shadow_.empty();
   auto counts = nothing_moved ? Result<reconcile::Counts>(reconcile::Counts{})
                               : write_maps(plan, change ? &*change : nullptr);
-  maps_match_plan_ = counts.is_ok();
+  // Endpoints still uncounted are bound again on the next pass.
+  maps_match_plan_ = counts.is_ok() && uncounted_ == 0;
   if (!counts) {
     errors.push_back("maps: " + counts.status().message());
   } else if (counts->updated != 0 || counts->deleted != 0) {
@@ -911,8 +912,12 @@ Result<std::size_t> Daemon::assign_stats_slots(const compile::HostPlan& plan) {
     stats_slots_.emplace(VNET_MAX_PORTS);
     slots_left_.clear();
     for (const auto& [slot, id] : *owners) {
-      if (!stats_slots_->adopt(slot, id)) {
-        slots_left_.push_back(slot);  // a second record of one endpoint: cleared after this pass
+      // A left endpoint's slot (or a second record of one endpoint, which
+      // only a crash between writes leaves) stays reserved until this
+      // pass has rewritten every entry: freed like a left one.
+      if ((id == VNET_EP_SLOT_LEFT || !stats_slots_->adopt(slot, id)) &&
+          stats_slots_->hold(slot)) {
+        slots_left_.push_back(slot);
       }
     }
   }
@@ -922,9 +927,12 @@ Result<std::size_t> Daemon::assign_stats_slots(const compile::HostPlan& plan) {
     ids.push_back(port.endpoint_id);
   }
   const auto a = stats_slots_->assign(ids);
+  // Left slots are recorded as such at once: a restart keeps them
+  // reserved, and never gives one back to its endpoint, which may have a
+  // new slot by then.
   auto s = datapath_->take_stats_slots(a.taken);
-  if (s && !a.disowned.empty()) {
-    s = datapath_->release_stats_slots(a.disowned);  // records only: still reserved
+  if (s) {
+    s = datapath_->record_stats_slots(a.left, VNET_EP_SLOT_LEFT);
   }
   if (!s) {
     // A slot may hold an earlier endpoint's counts: start over from the
@@ -945,13 +953,14 @@ void Daemon::release_stats_slots() {
   if (slots_left_.empty()) {
     return;
   }
-  // Kept reserved when the owners cannot be cleared: retried next pass.
-  if (auto s = datapath_->release_stats_slots(slots_left_); !s) {
-    log_error("stats slots: " + s.message());
-    return;
-  }
-  stats_slots_->release(slots_left_);
+  const auto freed = stats_slots_->release(slots_left_);
   slots_left_.clear();
+  // A record left behind still says VNET_EP_SLOT_LEFT: harmless (a
+  // restart holds the slot until its first pass), and overwritten when
+  // the slot is given again.
+  if (auto s = datapath_->record_stats_slots(freed, 0); !s) {
+    log_warn("stats slots: " + s.message());
+  }
 }
 
 Result<reconcile::Counts> Daemon::write_maps(const compile::HostPlan& plan,
@@ -994,6 +1003,7 @@ Result<reconcile::Counts> Daemon::write_maps(const compile::HostPlan& plan,
     total.unchanged = (*counts)->unchanged;
     // The slots of endpoints that left are free once no entry names them.
     release_stats_slots();
+    uncounted_ = *uncounted;
     if (*uncounted == 0 || stats_slots_->free_slots() == 0) {
       break;
     }

@@ -161,6 +161,7 @@ class Daemon {
   // pass over the maps; slots_left_ are endpoints' that left, not yet freed.
   std::optional<reconcile::StatsSlots> stats_slots_;
   std::vector<reconcile::StatsSlots::Slot> slots_left_;
+  std::size_t uncounted_ = 0;  // endpoints the last write_maps left without a slot
   // compile::networks_of_interest() of plan_, which every delta is tested
   // against: computed when first needed after the plan's networks changed.
   std::optional<std::set<std::string>> interest_;

@@ -617,12 +617,13 @@ Status Datapath::take_stats_slots(
   return write_all(map(VNET_MAP_EP_SLOTS), owners);
 }
 
-Status Datapath::release_stats_slots(const std::vector<std::uint16_t>& slots) {
-  std::vector<std::pair<reconcile::Bytes, reconcile::Bytes>> owners;
+Status Datapath::record_stats_slots(const std::vector<std::uint16_t>& slots,
+                                   std::uint32_t value) {
+  std::vector<std::pair<reconcile::Bytes, reconcile::Bytes>> records;
   for (std::uint16_t slot : slots) {
-    owners.emplace_back(u32_bytes(slot), u32_bytes(0));
+    records.emplace_back(u32_bytes(slot), u32_bytes(value));
   }
-  return owners.empty() ? Status::ok() : write_all(map(VNET_MAP_EP_SLOTS), owners);
+  return records.empty() ? Status::ok() : write_all(map(VNET_MAP_EP_SLOTS), records);
 }
 
 Result<std::vector<std::pair<std::uint16_t, std::uint32_t>>> Datapath::stats_slot_owners() {
@@ -666,6 +667,9 @@ Result<Stats> Datapath::read_stats() {
     return owners.status();
   }
   for (const auto& [slot, id] : *owners) {
+    if (id == VNET_EP_SLOT_LEFT) {
+      continue;
+    }
     auto value = eps->lookup(u32_bytes(slot));
     if (!value) {
       return value.status();

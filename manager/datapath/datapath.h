@@ -120,10 +120,11 @@ class Datapath {
 
   // Stats slots (reconcile/stats_slots.h). take_stats_slots() zeroes each
   // slot's counters on every CPU, then records its owner in vnet_ep_slots;
-  // release_stats_slots() clears the owners. stats_slot_owners() reads the
-  // owners back: (slot, endpoint id) for each slot that has one.
+  // record_stats_slots() writes one record (VNET_EP_SLOT_LEFT, 0) for all.
+  // stats_slot_owners() reads the records back: (slot, value) for each
+  // slot that has one, VNET_EP_SLOT_LEFT included.
   Status take_stats_slots(const std::vector<std::pair<std::uint16_t, std::uint32_t>>& slots);
-  Status release_stats_slots(const std::vector<std::uint16_t>& slots);
+  Status record_stats_slots(const std::vector<std::uint16_t>& slots, std::uint32_t value);
   Result<std::vector<std::pair<std::uint16_t, std::uint32_t>>> stats_slot_owners();
 
   // Map access for the reconciler; nullptr for an unknown name.

@@ -20,6 +20,14 @@ bool StatsSlots::adopt(Slot slot, std::uint32_t endpoint_id) {
   return true;
 }
 
+bool StatsSlots::hold(Slot slot) {
+  if (slot == 0 || slot >= reserved_.size() || reserved_[slot]) {
+    return false;
+  }
+  reserved_[slot] = true;
+  return true;
+}
+
 std::size_t StatsSlots::free_slots() const {
   return static_cast<std::size_t>(std::count(reserved_.begin(), reserved_.end(), false));
 }
@@ -57,15 +65,10 @@ StatsSlots::Assignment StatsSlots::assign(const std::vector<std::uint32_t>& ids)
     if (next.count(id) == 0) {
       out.left.push_back(slot);
       owner_[slot] = 0;
-      left_.emplace(slot, id);
     }
   }
   std::sort(out.left.begin(), out.left.end());
   std::sort(fresh.begin(), fresh.end());
-  std::unordered_map<std::uint32_t, Slot> left_by_endpoint;
-  for (const auto& [slot, id] : left_) {
-    left_by_endpoint[id] = slot;
-  }
   for (std::uint32_t id : fresh) {
     const Slot slot = take_lowest_free();
     if (slot == 0) {
@@ -76,26 +79,22 @@ StatsSlots::Assignment StatsSlots::assign(const std::vector<std::uint32_t>& ids)
     next[id] = slot;
     owner_[slot] = id;
     out.taken.emplace_back(slot, id);
-    // Back before its old slot was released: that slot's record is no
-    // longer this endpoint's (a restart must not adopt it again).
-    if (auto it = left_by_endpoint.find(id); it != left_by_endpoint.end()) {
-      out.disowned.push_back(it->second);
-    }
   }
-  std::sort(out.disowned.begin(), out.disowned.end());
   by_endpoint_ = std::move(next);
   return out;
 }
 
-void StatsSlots::release(const std::vector<Slot>& slots) {
+std::vector<StatsSlots::Slot> StatsSlots::release(const std::vector<Slot>& slots) {
+  std::vector<Slot> freed;
   for (Slot slot : slots) {
-    if (slot == 0 || slot >= reserved_.size() || owner_[slot] != 0) {
+    if (slot == 0 || slot >= reserved_.size() || !reserved_[slot] || owner_[slot] != 0) {
       continue;
     }
     reserved_[slot] = false;
-    left_.erase(slot);
     hint_ = std::min(hint_, slot);
+    freed.push_back(slot);
   }
+  return freed;
 }
 
 StatsSlots::Slot StatsSlots::slot_of(std::uint32_t endpoint_id) const {

@@ -11,11 +11,11 @@
 //
 //   assign(ids)   every endpoint in `ids` has a slot if one is free;
 //                 returns the slots newly taken (zero their counters and
-//                 record the owner before any entry names them), those
-//                 whose endpoint left (still reserved), and those whose
-//                 owner record must go now (its endpoint took a new slot);
+//                 record the owner before any entry names them) and those
+//                 whose endpoint left (record them as left: still reserved);
 //   ... bind_plan() and reconcile() with slot_of() ...
-//   release(left) the entries naming them are pruned: the slots are free.
+//   release(left) the entries naming them are pruned: the slots are free
+//                 (returns those it freed: clear their records).
 //
 // Slots are given lowest first, from 1 (0 counts nothing). There are
 // VNET_MAX_PORTS, the most local endpoints validation lets a host have; but
@@ -37,24 +37,25 @@ class StatsSlots {
 
   struct Assignment {
     std::vector<std::pair<Slot, std::uint32_t>> taken;  // (slot, endpoint id)
-    std::vector<Slot> left;      // endpoint gone, slot reserved until release()
-    std::vector<Slot> disowned;  // left earlier, its endpoint back at a new slot
-    std::size_t uncounted = 0;   // endpoints that found no free slot
+    std::vector<Slot> left;     // endpoint gone, slot reserved until release()
+    std::size_t uncounted = 0;  // endpoints that found no free slot
   };
 
   explicit StatsSlots(std::size_t capacity);
 
   // An owner found in vnet_ep_slots when vnetd starts. False when the slot
-  // is out of range or taken, or the endpoint has one (the record is then
-  // ignored: the caller clears it).
+  // is out of range or taken, or the endpoint has one.
   bool adopt(Slot slot, std::uint32_t endpoint_id);
+  // A recorded slot no endpoint may own yet (one that left, or a second
+  // record of an endpoint): reserved, to be released like a left one.
+  bool hold(Slot slot);
 
   // Gives every endpoint id in `ids` a slot, keeping those it has.
   Assignment assign(const std::vector<std::uint32_t>& ids);
 
-  // Frees slots returned in Assignment::left once nothing names them. A
-  // slot an endpoint holds is never freed.
-  void release(const std::vector<Slot>& slots);
+  // Frees slots returned in Assignment::left (or held) once nothing names
+  // them; returns those it freed. A slot an endpoint owns is never freed.
+  std::vector<Slot> release(const std::vector<Slot>& slots);
 
   // The endpoint's slot, 0 when it has none.
   Slot slot_of(std::uint32_t endpoint_id) const;
@@ -68,7 +69,6 @@ class StatsSlots {
   std::unordered_map<std::uint32_t, Slot> by_endpoint_;
   std::vector<std::uint32_t> owner_;  // by slot: its endpoint, 0 when none
   std::vector<bool> reserved_;        // by slot: owned, or left and not released
-  std::unordered_map<Slot, std::uint32_t> left_;  // reserved, not owned: whose it was
   Slot hint_ = 1;                     // no free slot below it
 };
 

@@ -77,7 +77,22 @@ check_fails "vm3 (not in the topology yet) reaches nothing" ping_ok vm3 "$VM1_IP
 ep_counter() {  # ENDPOINT FIELD
   lab_stats hv1 "$1" | json_get "$(cat)" "endpoints.0.$2"
 }
+check "vm1 -> vm2, 30 echoes (vm1's counters to carry over)" ping_ok vm1 "$VM2_IP" 30
 VM1_TX_BEFORE=$(ep_counter vm1 tx_packets)
+
+# vnet_ep_slots' record for endpoint ID, read with bpftool: the slot it owns.
+slot_of_endpoint() {  # ID
+  bpftool -j map dump pinned "$(lab_pin_dir hv1)/vnet_ep_slots" | "$LAB_PY" -c '
+import json, sys
+want = int(sys.argv[1])
+for e in json.load(sys.stdin):
+    k, v = e["key"], e["value"]
+    k = int.from_bytes(bytes(int(b, 16) for b in k), "little") if isinstance(k, list) else int(k)
+    v = int.from_bytes(bytes(int(b, 16) for b in v), "little") if isinstance(v, list) else int(v)
+    if v == want:
+        print(k)
+' "$1"
+}
 
 lab_apply "$LAB_DIR/gen2.yaml"
 check "vnetd warned that the newcomers waited for the slots of those that left" \
@@ -89,6 +104,14 @@ no_error_and_ok() {
   ! grep -q ': error: ' "$log" && grep 'generation [0-9]*: ' "$log" | tail -n 1 | grep -q ': ok$'
 }
 check "vnetd logged no error, and its last generation is ok" no_error_and_ok
+VM3_ID=$(ep_counter vm3 id)
+vm3_slot_recorded() {
+  local slot; slot=$(slot_of_endpoint "${VM3_ID:-0}")
+  echo "vm3 (id ${VM3_ID:-none}) owns slot(s): ${slot:-none}"
+  [[ -n $VM3_ID && $(wc -w <<<"$slot") -eq 1 ]]
+}
+# lab_apply returned when hv1 reported the generation: the pass is over.
+check "vm3 owned one stats slot when the apply returned (given in the same pass)" vm3_slot_recorded
 check "vm3 (added with the host full) reaches vm1" ping_ok vm3 "$VM1_IP" 5
 check "vm3 -> vm2, content-checked TCP" tcp_transfer vm3 vm2 "$VM2_IP" 200000
 
@@ -103,7 +126,7 @@ vm1_counted_on() {
   local tx
   tx=$(ep_counter vm1 tx_packets)
   echo "vm1 tx_packets: ${VM1_TX_BEFORE:-none} before the change, ${tx:-none} after"
-  [[ -n $VM1_TX_BEFORE && -n $tx ]] && (( VM1_TX_BEFORE >= 3 && tx >= VM1_TX_BEFORE ))
+  [[ -n $VM1_TX_BEFORE && -n $tx ]] && (( VM1_TX_BEFORE >= 30 && tx >= VM1_TX_BEFORE + 3 ))
 }
 check "ping vm1 -> vm2 after the change" ping_ok vm1 "$VM2_IP"
 check "vm1 kept its slot: its counters went on across the change" vm1_counted_on

@@ -77,24 +77,26 @@ TEST(StatsSlots, RunningOutLeavesNewcomersUncountedUntilARelease) {
   EXPECT_EQ(slots.slot_of(40), 0);
 }
 
-TEST(StatsSlots, AnEndpointBackBeforeReleaseDisownsItsOldSlot) {
-  StatsSlots slots(8);
-  slots.assign({10, 20});
-  auto gone = slots.assign({20});  // 10's slot 1 left, its release fails
-  EXPECT_EQ(gone.left, (std::vector<Slot>{1}));
-  auto back = slots.assign({10, 20});
-  EXPECT_EQ(back.taken, (Taken{{3, 10}}));
-  // Slot 1's record named 10: it must go, or a restart would adopt it.
-  EXPECT_EQ(back.disowned, (std::vector<Slot>{1}));
-  slots.release(gone.left);
-  EXPECT_EQ(slots.free_slots(), 6u);
+TEST(StatsSlots, HeldSlotsWaitForReleaseAndReleaseSaysWhatItFreed) {
+  StatsSlots slots(4);
+  // After a restart: 10 owns 2; 3 was recorded as left (or a second
+  // record of 10): held, no owner.
+  EXPECT_TRUE(slots.adopt(2, 10));
+  EXPECT_TRUE(slots.hold(3));
+  EXPECT_FALSE(slots.hold(2));  // owned
+  EXPECT_FALSE(slots.hold(0));
+  auto a = slots.assign({10, 20, 30});
+  EXPECT_EQ(a.taken, (Taken{{1, 20}, {4, 30}}));  // 3 is not given
+  EXPECT_EQ(slots.release({3, 2, 3}), (std::vector<Slot>{3}));  // 2 is 10's
+  auto b = slots.assign({10, 20, 30, 40});
+  EXPECT_EQ(b.taken, (Taken{{3, 40}}));
 }
 
 TEST(StatsSlots, ReleaseNeverFreesAHeldSlot) {
   StatsSlots slots(4);
   EXPECT_TRUE(slots.adopt(1, 10));
   slots.assign({10});
-  slots.release({1, 0, 9});  // 1 is 10's; 0 and 9 are no slots
+  EXPECT_TRUE(slots.release({1, 0, 9}).empty());  // 1 is 10's; 0 and 9 are no slots
   EXPECT_EQ(slots.slot_of(10), 1);
   auto a = slots.assign({10, 20});
   EXPECT_EQ(a.taken, (Taken{{2, 20}}));

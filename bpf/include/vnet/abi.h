@@ -46,6 +46,9 @@
 #define VNET_MAX_FLOOD_PORTS 64      /* local endpoints per network on one host */
 /* Stats slots: one per local endpoint, slot 0 never given (it counts nothing). */
 #define VNET_MAX_ENDPOINT_STATS (VNET_MAX_PORTS + 1)
+/* vnet_ep_slots value of a slot whose endpoint left, reserved until the
+ * entries naming it are pruned (endpoint ids never reach it). */
+#define VNET_EP_SLOT_LEFT 0xffffffffu
 #define VNET_MAX_ROUTER_IFACES 16384 /* router interfaces on networks present on one host */
 #define VNET_MAX_ROUTES 65536        /* connected + static routes of those routers */
 #define VNET_MAX_POLICY_REMOTES 262144 /* (policy, remote prefix) entries per host */
@@ -434,8 +437,9 @@ enum vnet_drop_reason {
  * each local endpoint (vnet_port.stats_slot, vnet_fdb_entry.stats_slot), so
  * counting costs no hash lookup (Katran's per-VIP stats pattern). vnetd
  * zeroes a slot before it names it in any entry and keeps which endpoint
- * owns which slot in vnet_ep_slots (an array of endpoint ids, 0 = free),
- * read only by vnetd: after a restart it finds each endpoint's slot there.
+ * owns which slot in vnet_ep_slots (an array of endpoint ids, 0 = free,
+ * VNET_EP_SLOT_LEFT = reserved for an endpoint that left), read only by
+ * vnetd: after a restart it finds each endpoint's slot there.
  */
 struct vnet_ep_stats {
 	__u64 tx_packets; /* from the endpoint into the overlay */
