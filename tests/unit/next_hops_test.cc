@@ -57,6 +57,17 @@ nlmsghdr* header(std::uint16_t type) {
   return nlh;
 }
 
+// An IPv4 route message of `type`; *rtm_out, when given, its header.
+nlmsghdr* route_header(std::uint16_t type, rtmsg** rtm_out = nullptr) {
+  nlmsghdr* nlh = header(type);
+  auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+  rtm->rtm_family = AF_INET;
+  if (rtm_out != nullptr) {
+    *rtm_out = rtm;
+  }
+  return nlh;
+}
+
 TEST(NextHopMessages, NeighbourLinkLayerAddress) {
   nlmsghdr* nlh = header(RTM_NEWNEIGH);
   auto* ndm = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));
@@ -91,9 +102,8 @@ TEST(NextHopMessages, DeletedNeighbourParses) {
 }
 
 TEST(NextHopMessages, MultipathRoute) {
-  nlmsghdr* nlh = header(RTM_NEWROUTE);
-  auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
-  rtm->rtm_family = AF_INET;
+  rtmsg* rtm = nullptr;
+  nlmsghdr* nlh = route_header(RTM_NEWROUTE, &rtm);
   rtm->rtm_type = RTN_UNICAST;
   nlattr* mp = mnl_attr_nest_start(nlh, RTA_MULTIPATH);
   auto* nh = static_cast<rtnexthop*>(mnl_nlmsg_get_payload_tail(nlh));
@@ -108,9 +118,7 @@ TEST(NextHopMessages, MultipathRoute) {
 }
 
 TEST(NextHopMessages, SinglePathRouteIsNotMultipath) {
-  nlmsghdr* nlh = header(RTM_NEWROUTE);
-  auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
-  rtm->rtm_family = AF_INET;
+  nlmsghdr* nlh = route_header(RTM_NEWROUTE);
   mnl_attr_put_u32(nlh, RTA_OIF, 2);
   auto r = parse_route(nlh);
   ASSERT_TRUE(r);
@@ -138,9 +146,8 @@ TEST(NextHopMessages, LinkAddress) {
 }
 
 TEST(NextHopMessages, RouteNotificationPrefixAndTable) {
-  nlmsghdr* nlh = header(RTM_DELROUTE);
-  auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
-  rtm->rtm_family = AF_INET;
+  rtmsg* rtm = nullptr;
+  nlmsghdr* nlh = route_header(RTM_DELROUTE, &rtm);
   rtm->rtm_dst_len = 16;
   rtm->rtm_table = RT_TABLE_MAIN;
   mnl_attr_put_u32(nlh, RTA_DST, htonl(0xc6120000));  // 198.18.0.0
@@ -156,9 +163,7 @@ TEST(NextHopMessages, RouteNotificationPrefixAndTable) {
 }
 
 TEST(NextHopMessages, RouteThroughAnIpv6GatewayIsVia) {
-  nlmsghdr* nlh = header(RTM_NEWROUTE);
-  auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
-  rtm->rtm_family = AF_INET;
+  nlmsghdr* nlh = route_header(RTM_NEWROUTE);
   mnl_attr_put_u32(nlh, RTA_OIF, 2);
   const std::uint8_t via[18] = {AF_INET6 & 0xff, 0, 0xfe, 0x80};  // rtvia: family + fe80::
   mnl_attr_put(nlh, RTA_VIA, sizeof(via), via);
@@ -169,9 +174,8 @@ TEST(NextHopMessages, RouteThroughAnIpv6GatewayIsVia) {
 }
 
 TEST(NextHopMessages, RouteRejectsAPrefixLongerThan32) {
-  nlmsghdr* nlh = header(RTM_NEWROUTE);
-  auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
-  rtm->rtm_family = AF_INET;
+  rtmsg* rtm = nullptr;
+  nlmsghdr* nlh = route_header(RTM_NEWROUTE, &rtm);
   rtm->rtm_dst_len = 33;
   EXPECT_FALSE(parse_route(nlh));
 }
