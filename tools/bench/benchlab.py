@@ -136,6 +136,29 @@ def cpu_times():
     return out
 
 
+def kthread_pid(comm):
+    """The pid of the kernel thread named comm (e.g. ksoftirqd/1)."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/comm" % pid) as f:
+                if f.read().strip() == comm:
+                    return int(pid)
+        except OSError:
+            continue
+    raise LabError("no kernel thread %s" % comm)
+
+
+def task_runtime_ns(pid):
+    """CPU time a task has run (/proc/PID/schedstat), 0 once it is gone."""
+    try:
+        with open("/proc/%d/schedstat" % pid) as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def napi_threads():
     """{pid: comm} of every NAPI kernel thread."""
     out = {}
@@ -201,6 +224,8 @@ class Lab:
         self.procs = {}          # name -> Popen we started
         self.napi = {}           # (ns, dev) -> {pid: comm}
         self.threaded = []       # (ns, dev) with threaded NAPI
+        self.napi_cpu = None     # where pin_napi put them
+        self.ksoftirqd = {}      # cpu -> pid
         self.bpf_stats_orig = None
         self.cleaned = False
         self.mounted = False
@@ -287,6 +312,7 @@ class Lab:
         overflows and the CPU's time goes to packets that get through);
         returns how many threads."""
         n = 0
+        self.napi_cpu = cpu
         hops = {(ns, dev): hop for ns, dev, hop in self.threaded}
         for key, threads in self.napi.items():
             for pid, comm in threads.items():
@@ -301,18 +327,21 @@ class Lab:
 
     def napi_runtime_ns(self, ns_prefix):
         """Total CPU time (ns, /proc/PID/schedstat) of the NAPI threads of
-        the devices in namespaces starting with ns_prefix: what the
-        receiving path costs, whatever else runs on that CPU."""
+        the devices in namespaces starting with ns_prefix, plus that of
+        ksoftirqd on the NAPI CPU (softirq work that outran the threads'
+        own bottom-half exits): what the receiving path costs, whatever
+        else runs on that CPU."""
         total = 0
+        if self.napi_cpu is not None:
+            pid = self.ksoftirqd.get(self.napi_cpu)
+            if pid is None:
+                pid = self.ksoftirqd[self.napi_cpu] = kthread_pid("ksoftirqd/%d" % self.napi_cpu)
+            total += task_runtime_ns(pid)
         for (ns, _), threads in self.napi.items():
             if not ns.startswith(ns_prefix):
                 continue
             for pid in threads:
-                try:
-                    with open("/proc/%d/schedstat" % pid) as f:
-                        total += int(f.read().split()[0])
-                except (OSError, ValueError, IndexError):
-                    pass
+                total += task_runtime_ns(pid)
         return total
 
     # -- processes

@@ -4,6 +4,7 @@
 //   sink      counting XDP/tc sink with pinned per-CPU counters
 //   xdp-pass  no-op XDP program that gives a veth NAPI
 //   floor     minimal VXLAN decap (XDP) / encap (tc) programs: a path's ceiling
+//   c2c       cache-line round trip between two CPUs: how far apart they are now
 //
 // Every command prints its result (JSON where there is one) on stdout and
 // exits non-zero with a message on stderr on any failure.
@@ -22,6 +23,7 @@
 
 #include "abi.h"
 #include "attach.h"
+#include "c2c.h"
 #include "floor.h"
 #include "frame.h"
 #include "generator.h"
@@ -71,6 +73,11 @@ constexpr const char* kUsage = R"(usage:
       (bpf_xdp_adjust_head), redirected out of --out, whose veth peer must
       have NAPI. --out must be in IFNAME's network namespace.
   vnet-trafficgen floor detach --dev IFNAME --mode decap|encap|xdp-encap
+  vnet-trafficgen c2c [--cpus A,B] [--iterations N]
+      Bounces one cache line N times (default 20000) between a thread on CPU A
+      and one on CPU B (default 0,1) and prints the mean round trip:
+      {"cpus":[A,B],"iterations":N,"round_trip_ns":..}. On a VM it tells
+      whether the hypervisor has the two vCPUs behind one cache right now.
 )";
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -303,6 +310,31 @@ int cmd_floor(int argc, char** argv) {
   usage_error("unknown floor command '" + std::string(sub) + "'");
 }
 
+int cmd_c2c(int argc, char** argv) {
+  Options opt(argc, argv, 2, {"cpus", "iterations"});
+  C2cOptions c2c;
+  if (auto cpus = opt.get("cpus")) {
+    unsigned a = 0, b = 0;
+    char end = 0;
+    if (std::sscanf(cpus->c_str(), "%u,%u%c", &a, &b, &end) != 2 || a >= CPU_SETSIZE ||
+        b >= CPU_SETSIZE || a == b) {
+      usage_error("--cpus must be two different CPUs, A,B");
+    }
+    c2c.cpu_a = static_cast<int>(a);
+    c2c.cpu_b = static_cast<int>(b);
+  }
+  c2c.iterations = static_cast<unsigned>(opt.uint("iterations", c2c.iterations, 100000000));
+  if (c2c.iterations == 0) {
+    usage_error("--iterations must be at least 1");
+  }
+  auto report = measure_c2c(c2c);
+  if (!report) {
+    return fail(report.status());
+  }
+  std::printf("%s\n", to_json(*report).c_str());
+  return 0;
+}
+
 }  // namespace
 }  // namespace vnet::trafficgen
 
@@ -328,6 +360,9 @@ int main(int argc, char** argv) {
   }
   if (cmd == "floor") {
     return cmd_floor(argc, argv);
+  }
+  if (cmd == "c2c") {
+    return cmd_c2c(argc, argv);
   }
   usage_error("unknown command '" + std::string(cmd) + "'");
 }
