@@ -57,14 +57,50 @@ def figures(doc):
     return "\n".join(out)
 
 
+# vnet-bench's NEAR_C2C_NS: below it the two CPUs shared a cache.
+NEAR_C2C_NS = 250
+
+
+def placement_mark(r):
+    """n / f / m: the round's CPUs were near, far or moved (vnet-bench's
+    placement()); empty for runs without the c2c probe."""
+    c2c = r.get("c2c_ns")
+    if not c2c:
+        return ""
+    if max(c2c) < NEAR_C2C_NS:
+        return " n"
+    return " f" if min(c2c) >= NEAR_C2C_NS else " m"
+
+
 def rounds(doc):
-    out = ["| scenario | flows | side | rounds (Mpps per core, or Gbit/s) |", "| --- | ---: | --- | --- |"]
+    out = ["| scenario | flows | side | rounds (Mpps per core, or Gbit/s; n/f/m: CPUs near, far, moved) |",
+           "| --- | ---: | --- | --- |"]
     for e in doc["results"]:
         for side in sides(e):
             vals = e[side]["rounds"]
-            txt = ", ".join(("%.2f" % x) if e["metric"] == "gbps" else mpps(x) for x in vals)
+            marks = [placement_mark(r) for r in e[side].get("detail", [])] or [""] * len(vals)
+            txt = ", ".join((("%.2f" % x) if e["metric"] == "gbps" else mpps(x)) + m
+                            for x, m in zip(vals, marks))
             out.append("| %s | %s | %s | %s |" % (label(e), e.get("flows", "-"), side, txt))
     return "\n".join(out)
+
+
+def placement(doc):
+    out = ["| scenario | flows | near: rounds vnet / native | near: vnet/native | far: rounds vnet / native | far: vnet/native |",
+           "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    rows = 0
+    for e in doc["results"]:
+        bp = e.get("by_placement")
+        if bp is None:
+            continue
+        cells = []
+        for where in ("near", "far"):
+            v = bp.get(where)
+            cells += (["%d / %d" % (v["rounds"]["vnet"], v["rounds"]["native"]),
+                       "%.2fx" % v["ratio"] if v["ratio"] else "-"] if v else ["-", "-"])
+        out.append("| %s | %s | %s |" % (label(e), e.get("flows", "-"), " | ".join(cells)))
+        rows += 1
+    return "\n".join(out) if rows else ""
 
 
 def cost(doc):
@@ -190,7 +226,8 @@ def main(argv):
           % (doc["started"], doc.get("elapsed_s"), m["cpus"], m["cpu_model"], m["kernel"],
              m.get("mem_gib"), doc["load_before"], doc["load_after"]))
     print("`%s`\n" % doc["command"])
-    for title, fn in (("Figures", figures), ("Rounds", rounds), ("Per-program cost", cost),
+    for title, fn in (("Figures", figures), ("Rounds", rounds),
+                      ("Ratios by CPU placement", placement), ("Per-program cost", cost),
                       ("NAPI threads' top symbols", perf), ("TCP", tcp),
                       ("Security groups: cost against the rule count", sg),
                       ("Control plane (tools/bench/controlplane.py)", controlplane)):
