@@ -271,6 +271,22 @@ static __always_inline int endpoint_flood(struct __sk_buff *skb,
 	return TC_ACT_SHOT; /* the original: every destination got a clone */
 }
 
+/* A frame to an fdb entry: another local port or a remote VTEP. */
+static __always_inline int endpoint_switch(struct __sk_buff *skb,
+					   struct vnet_tx *tx,
+					   const struct vnet_fdb_entry *dst,
+					   __u32 ifindex, int df, __u32 ip_hlen)
+{
+	if (dst->ifindex) {
+		if (dst->ifindex == ifindex)
+			return VNET_DROP(VNET_DROP_HAIRPIN);
+		return endpoint_deliver_local(skb, tx, dst);
+	}
+	if (!dst->vtep_be)
+		return VNET_DROP(VNET_DROP_UNKNOWN_UNICAST);
+	return endpoint_encap(skb, tx, dst->vtep_be, df, ip_hlen);
+}
+
 static __always_inline int endpoint_handle(struct __sk_buff *skb,
 					   const struct vnet_port *port,
 					   __u32 ifindex)
@@ -281,6 +297,7 @@ static __always_inline int endpoint_handle(struct __sk_buff *skb,
 		.vni = port->vni,
 		.len = skb->len,
 	};
+	const struct vnet_router_iface *rif;
 	const struct vnet_fdb_entry *dst;
 	struct vnet_fdb_key key;
 	struct hdr_cursor nh;
@@ -361,26 +378,19 @@ static __always_inline int endpoint_handle(struct __sk_buff *skb,
 	if (mac_is_multicast(eth->h_dest))
 		return endpoint_flood(skb, &tx, ifindex);
 
-	key.vni = tx.vni;
-	key.pad = 0;
-	mac_copy(key.mac, eth->h_dest);
-	dst = bpf_map_lookup_elem(&vnet_fdb, &key);
-	if (!dst) {
-		const struct vnet_router_iface *rif;
-
+	rif = port_gateway(port, eth->h_dest);
+	if (!rif) {
+		key.vni = tx.vni;
+		key.pad = 0;
+		mac_copy(key.mac, eth->h_dest);
+		dst = bpf_map_lookup_elem(&vnet_fdb, &key);
+		if (dst)
+			return endpoint_switch(skb, &tx, dst, ifindex, df, ip_hlen);
 		rif = bpf_map_lookup_elem(&vnet_rtr_ifaces, &key);
-		if (rif && tx.ipv4)
-			return endpoint_route(skb, &tx, rif, df, ip_hlen);
-		return VNET_DROP(VNET_DROP_UNKNOWN_UNICAST);
 	}
-	if (dst->ifindex) {
-		if (dst->ifindex == ifindex)
-			return VNET_DROP(VNET_DROP_HAIRPIN);
-		return endpoint_deliver_local(skb, &tx, dst);
-	}
-	if (!dst->vtep_be)
-		return VNET_DROP(VNET_DROP_UNKNOWN_UNICAST);
-	return endpoint_encap(skb, &tx, dst->vtep_be, df, ip_hlen);
+	if (rif && tx.ipv4)
+		return endpoint_route(skb, &tx, rif, df, ip_hlen);
+	return VNET_DROP(VNET_DROP_UNKNOWN_UNICAST);
 }
 
 SEC("tc")

@@ -196,14 +196,17 @@ static __always_inline __be32 fast_destination(const struct vnet_port *port,
 	const struct vnet_fdb_entry *dst;
 	struct vnet_fdb_key key;
 
-	key.vni = port->vni;
-	key.pad = 0;
-	mac_copy(key.mac, eth->h_dest);
 	hop->rt = NULL;
-	dst = bpf_map_lookup_elem(&vnet_fdb, &key);
-	if (dst)
-		return dst->ifindex ? 0 : dst->vtep_be;
-	rif = bpf_map_lookup_elem(&vnet_rtr_ifaces, &key);
+	rif = port_gateway(port, eth->h_dest);
+	if (!rif) {
+		key.vni = port->vni;
+		key.pad = 0;
+		mac_copy(key.mac, eth->h_dest);
+		dst = bpf_map_lookup_elem(&vnet_fdb, &key);
+		if (dst)
+			return dst->ifindex ? 0 : dst->vtep_be;
+		rif = bpf_map_lookup_elem(&vnet_rtr_ifaces, &key);
+	}
 	if (!rif || route_resolve(rif, iph, hop) != ROUTE_FORWARD ||
 	    hop->dst->ifindex)
 		return 0;

@@ -38,6 +38,19 @@ static __always_inline int port_src_allowed(const struct vnet_port *port,
 	return bpf_map_lookup_elem(&vnet_port_src, &key) != NULL;
 }
 
+/*
+ * The router interface a frame to dmac is for, when that is the port's
+ * gateway (abi.h: vnet_port.gw), without a lookup; NULL for any other
+ * MAC, which the caller looks up in vnet_fdb, then vnet_rtr_ifaces.
+ */
+static __always_inline const struct vnet_router_iface *
+port_gateway(const struct vnet_port *port, const __u8 *dmac)
+{
+	if (!port->gw.router_id || !mac_eq(dmac, port->gw_mac))
+		return NULL;
+	return &port->gw;
+}
+
 /* murmur3's finaliser: every input bit reaches every output bit. */
 static __always_inline __u32 hash_mix(__u32 h)
 {

@@ -677,6 +677,11 @@ Result<PlanChange> recompile_networks(const Topology& topo, const std::string& h
   plan.vteps = plan_vteps(plan);
   change.after = std::move(fresh);
   change.after.vteps = plan.vteps;
+  // Routers are the same before and after (a router's network arriving or
+  // leaving was refused above), and every port carries its network's
+  // gateway from them (reconcile/bind.cc).
+  change.before.router_ifaces = plan.router_ifaces;
+  change.after.router_ifaces = plan.router_ifaces;
   recompile_policies(
       topo, [&](std::string_view network) -> const std::vector<std::uint32_t>& {
         return index.endpoints(network);

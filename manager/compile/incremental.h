@@ -68,9 +68,11 @@ class NetworkIndex {
 // networks whose policy ids changed, with their local fdb entries (a
 // membership change alters the policies of endpoints in the
 // neighbourhood; compile/policy.h). Both carry the
-// plan's host fields and its whole VTEP list (a network change can add or
-// drop a VTEP), so bind_plan() of `before` and `after` yields every map key
-// whose entry the change can have touched (reconcile::reconcile_change).
+// plan's host fields, its whole VTEP list (a network change can add or
+// drop a VTEP) and its router interfaces (unchanged, but every port
+// carries its network's gateway from them), so bind_plan() of `before` and
+// `after` yields every map key whose entry the change can have touched
+// (reconcile::reconcile_change).
 struct PlanChange {
   HostPlan before;
   HostPlan after;

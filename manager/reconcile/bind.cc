@@ -234,6 +234,16 @@ MapDesired networks_map(const compile::HostPlan& plan, const Resolved& resolved)
   return m;
 }
 
+// The router interface on network vni with the lowest MAC (plan order is
+// (vni, mac)), the gateway a port carries (abi.h: vnet_port.gw); none when
+// no router of the host's plan is attached there.
+const compile::PlannedRouterIface* gateway_of(const compile::HostPlan& plan, std::uint32_t vni) {
+  auto it = std::lower_bound(
+      plan.router_ifaces.begin(), plan.router_ifaces.end(), vni,
+      [](const compile::PlannedRouterIface& r, std::uint32_t v) { return r.vni < v; });
+  return it != plan.router_ifaces.end() && it->vni == vni ? &*it : nullptr;
+}
+
 MapDesired ports_map(const compile::HostPlan& plan, const Resolved& resolved,
                      const SlotOf& slot_of) {
   MapDesired m{.name = VNET_MAP_PORTS};
@@ -251,6 +261,11 @@ MapDesired ports_map(const compile::HostPlan& plan, const Resolved& resolved,
     value.policy_in = port.policy_in;
     value.policy_out = port.policy_out;
     value.stats_slot = slot_of(port.endpoint_id);
+    if (const auto* gw = gateway_of(plan, port.vni)) {
+      std::memcpy(value.gw_mac, gw->mac.bytes.data(), VNET_ETH_ALEN);
+      value.gw.router_id = gw->router_id;
+      value.gw.ip_be = gw->ip.be();
+    }
     const __u32 key = it->second.ifindex;
     m.entries.insert_or_assign(to_bytes(key), to_bytes(value));
   }

@@ -314,6 +314,15 @@ void set_port_endpoint(const char* ifname, std::uint32_t endpoint_id) {
   });
 }
 
+void set_port_gateway(const char* ifname, const Mac& mac, std::uint32_t router_id,
+                      std::uint32_t ip) {
+  edit_port(ifname, [&](vnet_port& port, vnet_fdb_entry&) {
+    std::memcpy(port.gw_mac, mac.b, 6);
+    port.gw.router_id = router_id;
+    port.gw.ip_be = be(ip);
+  });
+}
+
 std::map<Bytes, vnet_ct_entry> conntrack() {
   std::map<Bytes, vnet_ct_entry> out;
   for (auto& k : keys_of(g_maps.conntrack)) {
@@ -439,6 +448,15 @@ void load_tunnel_shim(ProgState& tunnel) {
 #endif
 
 }  // namespace
+
+void del_router_iface(std::uint32_t vni, const Mac& mac) {
+  vnet_fdb_key k{};
+  k.vni = vni;
+  std::memcpy(k.mac, mac.b, 6);
+  if (bpf_map_delete_elem(g_maps.rtr_ifaces, &k) != 0) {
+    ADD_FAILURE() << "no router interface to delete";
+  }
+}
 
 void set_tunnel_meta(const TunnelMeta& meta) { g_tunnel_meta = meta; }
 
@@ -704,6 +722,13 @@ void install_topology() {
   put_route(kRouter1, kR1StaticPrefix, 24, kVniC, kIpVm6, kRouterMacC);
   put_route(kRouter1, kR1StaticPrefix | 128, 25, kVniBlue, kIpVm3, kRouterMac);
   put_route(kRouter2, ip4(10, 0, 1, 0), 24, kVniT2, 0, kRouterMac);
+  // Tenant 1's ports carry r1 as their gateway, as vnetd writes them, so
+  // their frames to it are routed without a lookup; tenant 2's carry none,
+  // so theirs take the fdb miss and the vnet_rtr_ifaces lookup.
+  for (const char* port : {"vm1-h", "vm2-h", "vm5-t"}) {
+    set_port_gateway(port, kRouterMac, kRouter1, kIpRouter);
+  }
+  set_port_gateway("vm6-h", kRouterMacC, kRouter1, kIpRouterC);
 }
 
 RunResult run_prog(Prog p, const Bytes& in, const std::string& ifname) {

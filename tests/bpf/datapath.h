@@ -55,6 +55,12 @@ void put_policy_rule(std::uint32_t policy, std::uint32_t class_id, int protocol,
 void set_port_policy(const char* ifname, std::uint32_t policy_in, std::uint32_t policy_out);
 // Gives a local port (and its fdb entry) another endpoint id.
 void set_port_endpoint(const char* ifname, std::uint32_t endpoint_id);
+// The gateway a local port carries (abi.h: vnet_port.gw): router_id 0
+// for none.
+void set_port_gateway(const char* ifname, const Mac& mac, std::uint32_t router_id,
+                      std::uint32_t ip);
+// Removes a router interface's vnet_rtr_ifaces entry.
+void del_router_iface(std::uint32_t vni, const Mac& mac);
 // A remote endpoint's fdb entry: behind VTEP vtep (host order).
 void put_fdb_remote(std::uint32_t vni, const Mac& mac, std::uint32_t vtep, std::uint32_t ep);
 // The underlay next hop vnetd keeps for a VTEP in vnet_vteps: out of

@@ -78,6 +78,35 @@ TEST_F(Route, ConnectedNetworkOnThisHost) {
   check_case(Prog::kTcEndpoint, in, "vm1-h", routed_local(out, kEpVm1, kEpVm6));
 }
 
+// vnetd writes the network's gateway into each port (abi.h: vnet_port.gw),
+// and a frame to it is routed from that copy without vnet_rtr_ifaces ...
+TEST_F(Route, PortGatewayRoutesWithoutTheRouterIfaceLookup) {
+  VT_NEED(Prog::kTcEndpoint);
+  del_router_iface(kVniBlue, kRouterMac);
+  const Bytes in = with_ttl(kRouterMac, kVm1Mac, kIpVm1, kIpVm6, 64);
+  const Bytes out = with_ttl(kVm6Mac, kRouterMacC, kIpVm1, kIpVm6, 63);
+  check_case(Prog::kTcEndpoint, in, "vm1-h", routed_local(out, kEpVm1, kEpVm6));
+}
+
+// ... while a port without one finds the router interface by lookup.
+TEST_F(Route, WithoutAPortGatewayTheRouterIfaceIsLookedUp) {
+  VT_NEED(Prog::kTcEndpoint);
+  set_port_gateway("vm1-h", Mac{}, 0, 0);
+  const Bytes in = with_ttl(kRouterMac, kVm1Mac, kIpVm1, kIpVm6, 64);
+  const Bytes out = with_ttl(kVm6Mac, kRouterMacC, kIpVm1, kIpVm6, 63);
+  check_case(Prog::kTcEndpoint, in, "vm1-h", routed_local(out, kEpVm1, kEpVm6));
+}
+
+// A port's gateway serves only frames to its own MAC: with another MAC
+// in vm1's copy, a frame to r1's blue MAC is found by lookup as before.
+TEST_F(Route, PortGatewayServesOnlyItsOwnMac) {
+  VT_NEED(Prog::kTcEndpoint);
+  set_port_gateway("vm1-h", kRouterMacC, kRouter1, kIpRouterC);
+  const Bytes in = with_ttl(kRouterMac, kVm1Mac, kIpVm1, kIpVm6, 64);
+  const Bytes out = with_ttl(kVm6Mac, kRouterMacC, kIpVm1, kIpVm6, 63);
+  check_case(Prog::kTcEndpoint, in, "vm1-h", routed_local(out, kEpVm1, kEpVm6));
+}
+
 TEST_F(Route, ChecksumOfTheIncrementalUpdateEqualsAFreshOne) {
   VT_NEED(Prog::kTcEndpoint);
   // The decrement goes through bpf_l3_csum_replace; the expected frame's

@@ -422,8 +422,15 @@ std::vector<XCase> fast_path_cases() {
   {
     // vm1 (vni 1001) -> 10.0.3.x is local; 192.168.60.200 via vm3 is remote.
     const Bytes in = routed(kR1StaticPrefix | 200);
-    c.push_back({"RoutedStaticRouteToRemoteNextHop", "vm1-h", in,
-                 fast(in, routed_inner(in, kVm3Mac, kRouterMac), kVtepA, kVtepAMac, kVniBlue, kEpVm1)});
+    const Expect e =
+        fast(in, routed_inner(in, kVm3Mac, kRouterMac), kVtepA, kVtepAMac, kVniBlue, kEpVm1);
+    c.push_back({"RoutedStaticRouteToRemoteNextHop", "vm1-h", in, e});
+    // vm1's port carries r1 as its gateway (abi.h: vnet_port.gw): routed
+    // from that copy alone, and without it by the vnet_rtr_ifaces lookup.
+    c.push_back({"RoutedByThePortsGatewayAlone", "vm1-h", in, e,
+                 [] { del_router_iface(kVniBlue, kRouterMac); }});
+    c.push_back({"RoutedWithoutAPortGateway", "vm1-h", in, e,
+                 [] { set_port_gateway("vm1-h", Mac{}, 0, 0); }});
   }
   {
     // vm6 (vni 3001) -> vm4 (10.0.1.14, vni 1001, behind B): egress VNI 1001.

@@ -272,9 +272,10 @@ HostPlan slice(const HostPlan& plan, const std::set<std::uint32_t>& vnis,
   std::erase_if(out.neigh, [&](const auto& e) { return vnis.count(e.vni) == 0; });
   std::erase_if(out.remote_src, [&](const auto& e) { return vnis.count(e.vni) == 0; });
   std::erase_if(out.networks, [&](const auto& e) { return vnis.count(e.vni) == 0; });
-  // Routing's share is never part of a change: recompile_networks() refuses
-  // networks attached to a router (a full compile follows).
-  out.router_ifaces.clear();
+  // Routing's share is never part of a change (recompile_networks() refuses
+  // a router's network arriving or leaving; a full compile follows), but
+  // both sides carry the router interfaces whole: each port carries its
+  // network's gateway from them.
   out.routes.clear();
   out.routed_vteps.clear();
   return out;

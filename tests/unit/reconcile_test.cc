@@ -236,8 +236,28 @@ TEST(Bind, Ports) {
                           {10, 0, 1, 11},         // ip_be
                           {0x11, 0, 0, 0},        // policy_in
                           {0x12, 0, 0, 0},        // policy_out
-                          {3, 0, 0, 0}});         // stats_slot (b1's), pad
+                          {3, 0, 0, 0},           // stats_slot (b1's), pad
+                          zeros(16)});            // no gateway: no router on 1001
   EXPECT_EQ(value_of(m, Bytes{7, 0, 0, 0}), want);
+}
+
+// A port carries its network's router interface with the lowest MAC (the
+// plan lists them by (vni, mac)), a copy of that interface's entry.
+TEST(Bind, PortsCarryTheirNetworksGateway) {
+  HostPlan plan = sample_plan();
+  plan.router_ifaces = {
+      {.vni = 1001, .mac = mac("02:00:00:00:aa:01"), .router_id = 8, .ip = ip("10.0.1.1")},
+      {.vni = 1001, .mac = mac("02:00:00:00:aa:02"), .router_id = 9, .ip = ip("10.0.1.254")},
+      {.vni = 3003, .mac = mac("02:00:00:00:aa:00"), .router_id = 7, .ip = ip("10.0.3.1")},
+  };
+  const DesiredMaps d = reconcile::bind_plan(plan, resolve_b1_only, sample_slots);
+  const Bytes value = value_of(map_named(d, VNET_MAP_PORTS), Bytes{7, 0, 0, 0});
+  ASSERT_EQ(value.size(), sizeof(vnet_port));
+  EXPECT_EQ(Bytes(value.begin() + 32, value.end()),
+            cat({{2, 0, 0, 0, 0xaa, 1},  // gw_mac
+                 {0, 0},                 // pad2
+                 {8, 0, 0, 0},           // gw.router_id
+                 {10, 0, 1, 1}}));       // gw.ip_be
 }
 
 TEST(Bind, Policies) {

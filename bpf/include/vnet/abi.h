@@ -17,7 +17,8 @@
 #include <linux/types.h>
 #endif
 
-/* 10: per-endpoint counters in a per-CPU array indexed by a stats slot
+/* 11: a port carries its network's gateway (vnet_port.gw_mac, .gw);
+ * 10: per-endpoint counters in a per-CPU array indexed by a stats slot
  *     that vnetd gives each local endpoint (vnet_port, vnet_fdb_entry,
  *     vnet_ep_slots);
  * 9: underlay next hops in vnet_vteps, their lease in vnet_state;
@@ -26,7 +27,7 @@
  * 7: security groups (policy maps, conntrack, port and fdb policy ids);
  * 6: per-port ICMP buckets; 5: router maps and drop reasons; 4: NOT_OUR_VTEP;
  * 3: preallocated hash maps */
-#define VNET_ABI_VERSION 10
+#define VNET_ABI_VERSION 11
 
 #define VNET_ETH_ALEN 6
 /* outer Ethernet + IPv4 (no options) + UDP + VXLAN */
@@ -80,6 +81,17 @@
 #define VNET_MAP_STATE "vnet_state"
 
 /*
+ * router_ifaces: (vni, router interface MAC) -> that interface. A frame an
+ * endpoint sends to it is routed on the sending host (distributed routing);
+ * the same MAC may arrive as the inner source of routed frames from any VTEP.
+ * Key: struct vnet_fdb_key.
+ */
+struct vnet_router_iface {
+	__u32 router_id; /* assigned by vnetd; keys the router's routes */
+	__be32 ip_be;    /* the interface address: answers ping, sources ICMP errors */
+};
+
+/*
  * ports: ifindex of a local endpoint's host-side interface -> the endpoint.
  * The tc program on an interface without an entry drops everything
  * (VNET_DROP_NO_PORT): a removed endpoint's interface stays dark.
@@ -97,6 +109,16 @@ struct vnet_port {
 	__u32 policy_out; /* egress policy id, 0 = unfiltered */
 	__u16 stats_slot; /* the endpoint's vnet_ep_stats index */
 	__u16 pad;
+	/*
+	 * The gateway: the router interface on the port's network with the
+	 * lowest MAC, a copy of its vnet_rtr_ifaces entry (gw.router_id 0:
+	 * none). A frame to gw_mac is routed without the fdb lookup it would
+	 * miss and the vnet_rtr_ifaces lookup after it; frames to any other
+	 * router's MAC still take those.
+	 */
+	__u8 gw_mac[VNET_ETH_ALEN];
+	__u16 pad2;
+	struct vnet_router_iface gw;
 };
 
 /*
@@ -207,17 +229,6 @@ struct vnet_network {
 	__u32 n_ports;
 	__be32 vteps_be[VNET_MAX_FLOOD_VTEPS];
 	__u32 port_ifindex[VNET_MAX_FLOOD_PORTS];
-};
-
-/*
- * router_ifaces: (vni, router interface MAC) -> that interface. A frame an
- * endpoint sends to it is routed on the sending host (distributed routing);
- * the same MAC may arrive as the inner source of routed frames from any VTEP.
- * Key: struct vnet_fdb_key.
- */
-struct vnet_router_iface {
-	__u32 router_id; /* assigned by vnetd; keys the router's routes */
-	__be32 ip_be;    /* the interface address: answers ping, sources ICMP errors */
 };
 
 /*
@@ -450,7 +461,7 @@ struct vnet_ep_stats {
 };
 
 #ifdef __cplusplus
-static_assert(sizeof(struct vnet_port) == 32);
+static_assert(sizeof(struct vnet_port) == 48);
 static_assert(sizeof(struct vnet_port_src_key) == 12);
 static_assert(sizeof(struct vnet_fdb_key) == 12);
 static_assert(sizeof(struct vnet_fdb_entry) == 24);
