@@ -545,6 +545,30 @@ std::unordered_map<std::string, std::uint32_t> router_ids(const Topology& topo) 
   return ids;
 }
 
+namespace {
+
+// Every port carries its network's gateway (reconcile/bind.cc), so both
+// sides of a change carry the router interfaces of the networks whose
+// ports they hold: the recompiled networks and those of ports a policy
+// change moved in. The same on both sides (routers do not change here: a
+// router's network arriving or leaving is refused), so bind_plan() yields
+// them equal and reconcile_change() writes none of them.
+void carry_gateways(const HostPlan& plan, std::set<std::uint32_t> vnis, PlanChange& change) {
+  for (const HostPlan* side : {&change.before, &change.after}) {
+    for (const auto& port : side->ports) {
+      vnis.insert(port.vni);
+    }
+  }
+  for (const auto& r : plan.router_ifaces) {
+    if (vnis.count(r.vni) != 0) {
+      change.before.router_ifaces.push_back(r);
+      change.after.router_ifaces.push_back(r);
+    }
+  }
+}
+
+}  // namespace
+
 Result<PlanChange> recompile_networks(const Topology& topo, const std::string& host_name,
                                       const NetworkIndex& index,
                                       const std::set<std::string>& networks, HostPlan& plan) {
@@ -677,16 +701,12 @@ Result<PlanChange> recompile_networks(const Topology& topo, const std::string& h
   plan.vteps = plan_vteps(plan);
   change.after = std::move(fresh);
   change.after.vteps = plan.vteps;
-  // Routers are the same before and after (a router's network arriving or
-  // leaving was refused above), and every port carries its network's
-  // gateway from them (reconcile/bind.cc).
-  change.before.router_ifaces = plan.router_ifaces;
-  change.after.router_ifaces = plan.router_ifaces;
   recompile_policies(
       topo, [&](std::string_view network) -> const std::vector<std::uint32_t>& {
         return index.endpoints(network);
       },
       networks, plan, change);
+  carry_gateways(plan, vnis, change);
   sort_plan(change.before);
   sort_plan(change.after);
   return change;

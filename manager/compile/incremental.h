@@ -69,10 +69,10 @@ class NetworkIndex {
 // membership change alters the policies of endpoints in the
 // neighbourhood; compile/policy.h). Both carry the
 // plan's host fields, its whole VTEP list (a network change can add or
-// drop a VTEP) and its router interfaces (unchanged, but every port
-// carries its network's gateway from them), so bind_plan() of `before` and
-// `after` yields every map key whose entry the change can have touched
-// (reconcile::reconcile_change).
+// drop a VTEP) and, alike, the router interfaces on the networks of the
+// ports they hold (unchanged, but a port carries its network's gateway
+// from them), so bind_plan() of `before` and `after` yields every map key
+// whose entry the change can have touched (reconcile::reconcile_change).
 struct PlanChange {
   HostPlan before;
   HostPlan after;

@@ -274,8 +274,15 @@ HostPlan slice(const HostPlan& plan, const std::set<std::uint32_t>& vnis,
   std::erase_if(out.networks, [&](const auto& e) { return vnis.count(e.vni) == 0; });
   // Routing's share is never part of a change (recompile_networks() refuses
   // a router's network arriving or leaving; a full compile follows), but
-  // both sides carry the router interfaces whole: each port carries its
-  // network's gateway from them.
+  // both sides carry the router interfaces on the changed networks and on
+  // those of the moved ports: a port carries its network's gateway.
+  std::set<std::uint32_t> port_vnis = vnis;
+  for (const auto& p : plan.ports) {
+    if (moved.count(p.interface) != 0) {
+      port_vnis.insert(p.vni);
+    }
+  }
+  std::erase_if(out.router_ifaces, [&](const auto& e) { return port_vnis.count(e.vni) == 0; });
   out.routes.clear();
   out.routed_vteps.clear();
   return out;
