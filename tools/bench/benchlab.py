@@ -136,17 +136,23 @@ def cpu_times():
     return out
 
 
-def kthread_pid(comm):
-    """The pid of the kernel thread named comm (e.g. ksoftirqd/1)."""
+def task_comms():
+    """(pid, comm) of every task in /proc."""
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             with open("/proc/%s/comm" % pid) as f:
-                if f.read().strip() == comm:
-                    return int(pid)
+                yield int(pid), f.read().strip()
         except OSError:
             continue
+
+
+def kthread_pid(comm):
+    """The pid of the kernel thread named comm (e.g. ksoftirqd/1)."""
+    for pid, c in task_comms():
+        if c == comm:
+            return pid
     raise LabError("no kernel thread %s" % comm)
 
 
@@ -161,18 +167,7 @@ def task_runtime_ns(pid):
 
 def napi_threads():
     """{pid: comm} of every NAPI kernel thread."""
-    out = {}
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/comm" % pid) as f:
-                comm = f.read().strip()
-        except OSError:
-            continue
-        if comm.startswith("napi/"):
-            out[int(pid)] = comm
-    return out
+    return {pid: comm for pid, comm in task_comms() if comm.startswith("napi/")}
 
 
 def thread_alive(pid, comm):
@@ -307,10 +302,10 @@ class Lab:
 
     def pin_napi(self, cpu, fifo=0):
         """Pins every NAPI thread of the lab to cpu and, with fifo > 0, makes
-        it SCHED_FIFO at priority fifo + its hop number along the path (a
-        later hop preempts an earlier one, so no ring between two hops
-        overflows and the CPU's time goes to packets that get through);
-        returns how many threads."""
+        it SCHED_FIFO at priority fifo + its hop number along the path
+        (where later hops have threads too, a later hop preempts an earlier
+        one, so no ring between two hops overflows and the CPU's time goes
+        to packets that get through); returns how many threads."""
         n = 0
         self.napi_cpu = cpu
         hops = {(ns, dev): hop for ns, dev, hop in self.threaded}

@@ -57,19 +57,10 @@ def figures(doc):
     return "\n".join(out)
 
 
-# vnet-bench's NEAR_C2C_NS: below it the two CPUs shared a cache.
-NEAR_C2C_NS = 250
-
-
 def placement_mark(r):
     """n / f / m: the round's CPUs were near, far or moved (vnet-bench's
-    placement()); empty for runs without the c2c probe."""
-    c2c = r.get("c2c_ns")
-    if not c2c:
-        return ""
-    if max(c2c) < NEAR_C2C_NS:
-        return " n"
-    return " f" if min(c2c) >= NEAR_C2C_NS else " m"
+    `placement`); empty for runs without it."""
+    return {"near": " n", "far": " f", "mixed": " m"}.get(r.get("placement"), "")
 
 
 def rounds(doc):
