@@ -306,6 +306,13 @@ class Lab:
         raise LabError("generation %d not reached in %ss: %s" % (
             gen, timeout, {h: st.get(h, {}).get("applied_generation") for h in self.hosts}))
 
+    def cpu_ns(self):
+        """Each vnetd's CPU time so far, in ns (schedstat: every thread's run time)."""
+        out = {}
+        for h in self.hosts:
+            out[h] = task_cpu_ns(self.vnetd_pid(h))
+        return out
+
     def rss_kb(self):
         out = {}
         for h in self.hosts:
@@ -375,6 +382,23 @@ class Lab:
 
 # ---------------------------------------------------------------- measurements
 
+def task_cpu_ns(pid):
+    """CPU time of every thread of pid so far, in ns (/proc/<pid>/task/*/schedstat);
+    0 once it has gone."""
+    total = 0
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except FileNotFoundError:
+        return 0
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            pass
+    return total
+
+
 def write(path, text):
     with open(path, "w") as f:
         f.write(text)
@@ -434,6 +458,7 @@ def one_change(lab, paths, eid, key_new, key_old, rounds):
                 raise LabError("one_change: hv1's fdb is not in the expected state")
             watch = DirWatch(lab.store)
             try:
+                cpu0 = lab.cpu_ns()
                 t0 = time.time()
                 p = subprocess.Popen([os.path.join(lab.bin, "vnetctl"), "--store",
                                       "file:" + lab.store, "apply", "-f", path],
@@ -441,6 +466,7 @@ def one_change(lab, paths, eid, key_new, key_old, rounds):
                 t_store = watch.wait_for("desired", 600)
                 if t_store is None:
                     raise LabError("one_change: no store write")
+                ctl_at_store = task_cpu_ns(p.pid)
                 deadline = t_store + 60
                 t_map = None
                 while time.time() < deadline:
@@ -448,18 +474,27 @@ def one_change(lab, paths, eid, key_new, key_old, rounds):
                         t_map = time.time()
                         break
                     time.sleep(0.0002)
+                # What vnetctl spent after the store write, on the CPUs the
+                # daemons share: read once it has exited, before it is reaped.
+                os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
+                ctl_after_store = task_cpu_ns(p.pid) - ctl_at_store
                 out, err = p.communicate(timeout=600)
                 if p.returncode != 0 or t_map is None:
                     raise LabError("one_change: apply exit %s, map %s: %s" % (
                         p.returncode, t_map, err.strip()))
                 gen = int(out.split()[-1])
                 t_all = lab.wait_all(gen)
+                cpu1 = lab.cpu_ns()
+                vnetd_cpu = {h: cpu1[h] - cpu0[h] for h in lab.hosts}
                 # Cross-check: the directory's mtime is the rename, on the
                 # coarse (1/HZ) clock, so it can only be earlier.
                 t_dir = os.stat(lab.store).st_mtime_ns / 1e9
                 res.append({"store_to_map": t_map - t_store, "store_to_all": t_all - t_store,
                             "parse_commit": t_store - t0,
-                            "dir_mtime_to_map": t_map - min(t_dir, t_store)})
+                            "dir_mtime_to_map": t_map - min(t_dir, t_store),
+                            "vnetd_cpu_per_host": statistics.median(vnetd_cpu.values()) / 1e9,
+                            "vnetd_cpu_sum": sum(vnetd_cpu.values()) / 1e9,
+                            "vnetctl_cpu_after_store": ctl_after_store / 1e9})
             finally:
                 watch.close()
         # Leave the base topology applied.
@@ -526,10 +561,14 @@ def measure_size(lab, n, rounds, workdir):
         rows = one_change(lab, (base, variant), eid, key(new_mac), key(old_mac), rounds)
         for i, row in enumerate(rows):
             log("%d endpoints, one-endpoint change round %d: store->hv1 map %.1f ms, "
-                "store->all hosts %.1f ms" % (n, i + 1, row["store_to_map"] * 1e3,
-                                             row["store_to_all"] * 1e3))
-        res["one_change"] = {k: med(rows, k) for k in ("store_to_map", "store_to_all",
-                                                        "parse_commit", "dir_mtime_to_map")}
+                "store->all hosts %.1f ms; CPU: vnetd %.1f ms per host (%.1f ms all), "
+                "vnetctl %.1f ms after the store write" % (
+                    n, i + 1, row["store_to_map"] * 1e3, row["store_to_all"] * 1e3,
+                    row["vnetd_cpu_per_host"] * 1e3, row["vnetd_cpu_sum"] * 1e3,
+                    row["vnetctl_cpu_after_store"] * 1e3))
+        res["one_change"] = {k: med(rows, k) for k in (
+            "store_to_map", "store_to_all", "parse_commit", "dir_mtime_to_map",
+            "vnetd_cpu_per_host", "vnetd_cpu_sum", "vnetctl_cpu_after_store")}
         res["one_change"]["endpoint"] = "ep%d (hv2), watched on hv1" % eid
     return res
 
