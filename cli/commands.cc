@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "diff.h"
 #include "object_refs.h"
@@ -216,7 +217,7 @@ int cmd_validate(const std::vector<std::string>& files) {
 }
 
 int cmd_apply(const Globals& globals, const ApplyOptions& options) {
-  const auto topo = load_topology(options.files);
+  auto topo = load_topology(options.files);
   if (!topo) {
     return kExitFailure;
   }
@@ -238,7 +239,7 @@ int cmd_apply(const Globals& globals, const ApplyOptions& options) {
     return kExitOk;
   }
   const std::int64_t commit_unix_ms = now_unix_ms();
-  auto stored = store->commit(*topo);
+  auto stored = store->commit(std::move(*topo));
   if (!stored) {
     print_error("cannot store the desired state: " + stored.status().message());
     return kExitFailure;
@@ -355,7 +356,7 @@ int cmd_delete(const Globals& globals, const DeleteOptions& options) {
   }
   // Only on top of the generation this was computed from: a concurrent
   // apply must not be undone by "its predecessor minus these objects".
-  auto stored = store->commit_if(after, current->stored->generation);
+  auto stored = store->commit_if(std::move(after), current->stored->generation);
   if (!stored) {
     print_error("cannot store the desired state: " + stored.status().message() +
                 (stored.status().err() == ESTALE ? "; nothing deleted, run delete again" : ""));

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <limits>
 #include <unordered_map>
+#include <utility>
 
 #include "store/codec.h"
 #include "store/delta.h"
@@ -293,7 +294,7 @@ Result<std::optional<StoredState>> FileStore::load() {
   return std::optional<StoredState>(std::move((*cur)->state));
 }
 
-Result<StoredState> FileStore::commit_if(const topology::Topology& desired,
+Result<StoredState> FileStore::commit_if(topology::Topology desired,
                                          std::optional<std::uint64_t> expected_generation) {
   auto lock = lock_exclusive(dir_ + "/lock");
   if (!lock) {
@@ -313,56 +314,60 @@ Result<StoredState> FileStore::commit_if(const topology::Topology& desired,
   }
 
   const std::string path = dir_ + "/" + kDesired;
-  auto prev = read_desired(path);
-  if (!prev) {
-    // Never overwrite a state we cannot read: its ids would be lost and
-    // handed out again. The operator moves the file aside to start over.
-    return prev.status().with_context("commit");
-  }
-  const std::uint64_t current = *prev ? (*prev)->state.generation : 0;
-  if (expected_generation && *expected_generation != current) {
-    return Status::error("the desired state changed meanwhile (generation " +
-                             std::to_string(current) + ", expected " +
-                             std::to_string(*expected_generation) + ")",
-                         ESTALE);
-  }
-
   StoredState next;
-  next.topology = desired;
-  next.generation = *prev ? (*prev)->state.generation + 1 : 1;
-  std::uint32_t next_id = 1;
-  if (Status s = assign_ids(*prev, next.topology, next_id); !s) {
-    return s.with_context("commit");
-  }
+  next.topology = std::move(desired);
+  std::string bytes;
+  {
+    // The previous state lives only in this block (see the header).
+    auto prev = read_desired(path);
+    if (!prev) {
+      // Never overwrite a state we cannot read: its ids would be lost and
+      // handed out again. The operator moves the file aside to start over.
+      return prev.status().with_context("commit");
+    }
+    const std::uint64_t current = *prev ? (*prev)->state.generation : 0;
+    if (expected_generation && *expected_generation != current) {
+      return Status::error("the desired state changed meanwhile (generation " +
+                               std::to_string(current) + ", expected " +
+                               std::to_string(*expected_generation) + ")",
+                           ESTALE);
+    }
 
-  const std::string bytes = encode_state(next, next_id);
-  const std::string tmp = dir_ + "/" + kTmpPrefix + std::to_string(::getpid());
-
-  // The delta for this generation is in place before `desired` names it, so
-  // a reader that sees generation N there finds N's delta (or, if this
-  // commit dies in between, a delta whose target matches no `desired`, which
-  // readers ignore). Not fsynced: after a crash a torn or lost delta only
-  // costs readers a full load, and they check it against `desired` anyway.
-  const std::string delta_path = dir_ + "/" + kDelta;
-  std::optional<StateDelta> delta;
-  if (*prev) {
-    const StateVersion base{(*prev)->state.generation, (*prev)->crc};
-    const StateVersion target{next.generation, peek_state_version(bytes)->crc};
-    delta = make_delta((*prev)->state, base, next, target);
-  }
-  if (delta) {
-    const std::string delta_tmp = dir_ + "/" + kDeltaTmpPrefix + std::to_string(::getpid());
-    if (Status s = replace_file(dir_, delta_tmp, delta_path, encode_delta(*delta),
-                                /*durable=*/false);
-        !s) {
+    next.generation = current + 1;
+    std::uint32_t next_id = 1;
+    if (Status s = assign_ids(*prev, next.topology, next_id); !s) {
       return s.with_context("commit");
     }
-  } else if (::unlink(delta_path.c_str()) != 0 && errno != ENOENT) {
-    // A stale delta could not be mistaken for this generation's (its target
-    // is checked), but leaving one is still untidy: refuse rather than guess.
-    return Status::os_error("unlink " + delta_path, errno).with_context("commit");
+    bytes = encode_state(next, next_id);
+
+    // The delta for this generation is in place before `desired` names it,
+    // so a reader that sees generation N there finds N's delta (or, if this
+    // commit dies in between, a delta whose target matches no `desired`,
+    // which readers ignore). Not fsynced: after a crash a torn or lost delta
+    // only costs readers a full load, and they check it against `desired`.
+    const std::string delta_path = dir_ + "/" + kDelta;
+    std::optional<StateDelta> delta;
+    if (*prev) {
+      const StateVersion base{(*prev)->state.generation, (*prev)->crc};
+      const StateVersion target{next.generation, peek_state_version(bytes)->crc};
+      delta = make_delta((*prev)->state, base, next, target);
+    }
+    if (delta) {
+      const std::string delta_tmp = dir_ + "/" + kDeltaTmpPrefix + std::to_string(::getpid());
+      if (Status s = replace_file(dir_, delta_tmp, delta_path, encode_delta(*delta),
+                                  /*durable=*/false);
+          !s) {
+        return s.with_context("commit");
+      }
+    } else if (::unlink(delta_path.c_str()) != 0 && errno != ENOENT) {
+      // A stale delta could not be mistaken for this generation's (its
+      // target is checked), but leaving one is still untidy: refuse rather
+      // than guess.
+      return Status::os_error("unlink " + delta_path, errno).with_context("commit");
+    }
   }
 
+  const std::string tmp = dir_ + "/" + kTmpPrefix + std::to_string(::getpid());
   if (Status s = replace_file(dir_, tmp, path, bytes, /*durable=*/true); !s) {
     return s.with_context("commit");
   }

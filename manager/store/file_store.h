@@ -37,7 +37,11 @@ class FileStore final : public Store {
   static Result<std::unique_ptr<FileStore>> open(const std::string& dir);
 
   Result<std::optional<StoredState>> load() override;
-  Result<StoredState> commit_if(const topology::Topology& desired,
+  // Everything but the new state is released before `desired` is renamed
+  // into place: the daemons wake on that rename, and on a host they share
+  // with the writer, its clean-up (the previous state decoded, the delta)
+  // would take CPU they are applying the change with.
+  Result<StoredState> commit_if(topology::Topology desired,
                                 std::optional<std::uint64_t> expected_generation) override;
   // Reads only the head of `desired` and the small `delta` when `have` is
   // the delta's base and `desired` is its target.

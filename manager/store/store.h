@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "topology/model.h"
@@ -100,10 +101,12 @@ class Store {
   // With `expected_generation`, commits only if the current generation is
   // still that one (0: nothing applied yet), else fails with ESTALE: a
   // read-modify-write (vnetctl delete) never undoes a concurrent apply.
-  virtual Result<StoredState> commit_if(const topology::Topology& desired,
+  // `desired` is taken by value: a caller done with it moves it in, and the
+  // stored state is built in place instead of in a copy.
+  virtual Result<StoredState> commit_if(topology::Topology desired,
                                         std::optional<std::uint64_t> expected_generation) = 0;
-  Result<StoredState> commit(const topology::Topology& desired) {
-    return commit_if(desired, std::nullopt);
+  Result<StoredState> commit(topology::Topology desired) {
+    return commit_if(std::move(desired), std::nullopt);
   }
 
   // The current state relative to `have` (the version the caller holds in
