@@ -5,7 +5,7 @@
 namespace vnet::reconcile {
 
 StatsSlots::StatsSlots(std::size_t capacity)
-    : owner_(capacity + 1, 0), reserved_(capacity + 1, false) {
+    : owner_(capacity + 1, 0), seen_(capacity + 1, 0), reserved_(capacity + 1, false) {
   reserved_[0] = true;  // slot 0 counts nothing
 }
 
@@ -46,41 +46,43 @@ StatsSlots::Slot StatsSlots::take_lowest_free() {
 
 StatsSlots::Assignment StatsSlots::assign(const std::vector<std::uint32_t>& ids) {
   Assignment out;
-  std::unordered_map<std::uint32_t, Slot> next;
-  next.reserve(ids.size());
+  // The owners still present are marked by slot, in place: a pass that
+  // changes nothing costs a lookup per endpoint and no allocation.
+  if (++pass_ == 0) {
+    std::fill(seen_.begin(), seen_.end(), 0);
+    pass_ = 1;
+  }
   std::vector<std::uint32_t> fresh;
   for (std::uint32_t id : ids) {
-    if (next.count(id) != 0) {
-      continue;
+    if (id == 0) {
+      continue;  // not an endpoint's id: ids start at 1
     }
     auto it = by_endpoint_.find(id);
     if (it != by_endpoint_.end()) {
-      next.emplace(id, it->second);
+      seen_[it->second] = pass_;
     } else {
-      next.emplace(id, 0);
       fresh.push_back(id);
     }
   }
-  for (const auto& [id, slot] : by_endpoint_) {
-    if (next.count(id) == 0) {
-      out.left.push_back(slot);
+  for (std::size_t slot = 1; slot < owner_.size(); ++slot) {
+    if (owner_[slot] != 0 && seen_[slot] != pass_) {
+      by_endpoint_.erase(owner_[slot]);
       owner_[slot] = 0;
+      out.left.push_back(static_cast<Slot>(slot));
     }
   }
-  std::sort(out.left.begin(), out.left.end());
   std::sort(fresh.begin(), fresh.end());
+  fresh.erase(std::unique(fresh.begin(), fresh.end()), fresh.end());
   for (std::uint32_t id : fresh) {
     const Slot slot = take_lowest_free();
     if (slot == 0) {
       ++out.uncounted;
-      next.erase(id);
       continue;
     }
-    next[id] = slot;
+    by_endpoint_.emplace(id, slot);
     owner_[slot] = id;
     out.taken.emplace_back(slot, id);
   }
-  by_endpoint_ = std::move(next);
   return out;
 }
 

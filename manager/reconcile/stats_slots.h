@@ -50,7 +50,8 @@ class StatsSlots {
   // record of an endpoint): reserved, to be released like a left one.
   bool hold(Slot slot);
 
-  // Gives every endpoint id in `ids` a slot, keeping those it has.
+  // Gives every endpoint id in `ids` a slot, keeping those it has. The
+  // endpoints not in `ids` have left (0 is no endpoint's id).
   Assignment assign(const std::vector<std::uint32_t>& ids);
 
   // Frees slots returned in Assignment::left (or held) once nothing names
@@ -68,8 +69,10 @@ class StatsSlots {
 
   std::unordered_map<std::uint32_t, Slot> by_endpoint_;
   std::vector<std::uint32_t> owner_;  // by slot: its endpoint, 0 when none
+  std::vector<std::uint32_t> seen_;   // by slot: the last assign() its owner was in
   std::vector<bool> reserved_;        // by slot: owned, or left and not released
   Slot hint_ = 1;                     // no free slot below it
+  std::uint32_t pass_ = 0;            // assign() calls, for seen_
 };
 
 }  // namespace vnet::reconcile

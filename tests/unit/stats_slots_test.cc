@@ -31,6 +31,25 @@ TEST(StatsSlots, GivesLowestFirstFromOneAndKeepsThem) {
   EXPECT_EQ(slots.in_use(), 3u);
 }
 
+TEST(StatsSlots, NewcomersGetOneSlotEachAndZeroIsNoEndpoint) {
+  StatsSlots slots(8);
+  slots.assign({10});
+  // A newcomer named twice takes one slot; id 0 (unassigned) takes none.
+  auto a = slots.assign({10, 40, 0, 40, 30});
+  EXPECT_EQ(a.taken, (Taken{{2, 30}, {3, 40}}));
+  EXPECT_TRUE(a.left.empty());
+  EXPECT_EQ(slots.slot_of(0), 0);
+  EXPECT_EQ(slots.in_use(), 3u);
+  // Endpoints adopted at start are kept, or left, like assigned ones.
+  StatsSlots restarted(8);
+  ASSERT_TRUE(restarted.adopt(5, 10));
+  ASSERT_TRUE(restarted.adopt(6, 20));
+  auto b = restarted.assign({20});
+  EXPECT_EQ(b.left, (std::vector<Slot>{5}));
+  EXPECT_TRUE(b.taken.empty());
+  EXPECT_EQ(restarted.slot_of(20), 6);
+}
+
 TEST(StatsSlots, ALeftSlotIsNotGivenBeforeItIsReleased) {
   StatsSlots slots(8);
   slots.assign({10, 20});
