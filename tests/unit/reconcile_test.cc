@@ -199,6 +199,40 @@ TEST(Bind, Fdb) {
   EXPECT_EQ(value_of(m, remote_key), remote_val);
 }
 
+TEST(Bind, ManyEntriesComeOutAsOneByOneInsertionWouldLeaveThem) {
+  // VNIs whose little-endian bytes sort unlike the numbers, many MACs, and
+  // a key written twice: the later value wins, as insert_or_assign() does.
+  HostPlan p;
+  Entries expected;
+  for (std::uint32_t vni : {5000u, 1u, 256u, 65536u, 300u}) {
+    for (std::uint32_t i = 0; i < 700; ++i) {
+      PlannedFdb f{.vni = vni,
+                   .vtep = Ipv4{0xc6120000u + (i % 7) + 1},
+                   .endpoint_id = vni * 1000 + i};
+      f.mac.bytes = {0x02, 0, 0, static_cast<std::uint8_t>(i >> 8),
+                     static_cast<std::uint8_t>(i), static_cast<std::uint8_t>(vni)};
+      p.fdb.push_back(f);
+    }
+  }
+  p.fdb.push_back(p.fdb[10]);
+  p.fdb.back().endpoint_id = 424242;
+  for (const auto& f : p.fdb) {
+    vnet_fdb_key key{};
+    key.vni = f.vni;
+    std::memcpy(key.mac, f.mac.bytes.data(), VNET_ETH_ALEN);
+    vnet_fdb_entry value{};
+    value.vtep_be = f.vtep->be();
+    value.endpoint_id = f.endpoint_id;
+    const auto* k = reinterpret_cast<const std::uint8_t*>(&key);
+    const auto* v = reinterpret_cast<const std::uint8_t*>(&value);
+    expected.insert_or_assign(Bytes(k, k + sizeof key), Bytes(v, v + sizeof value));
+  }
+  const DesiredMaps d = reconcile::bind_plan(p, resolve_b1_only, sample_slots);
+  const auto& m = map_named(d, VNET_MAP_FDB);
+  ASSERT_EQ(m.entries.size(), 5u * 700u);
+  EXPECT_EQ(m.entries, expected);
+}
+
 TEST(Bind, PortSrc) {
   const DesiredMaps d = reconcile::bind_plan(sample_plan(), resolve_b1_only, sample_slots);
   const auto& m = map_named(d, VNET_MAP_PORT_SRC);
