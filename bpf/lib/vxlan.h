@@ -131,7 +131,10 @@ static __always_inline int vxlan_rx_reject_routed(struct vnet_rx *rx,
  * Steps 3 and 4 share one lookup on the fast path: an fdb entry (vni, inner
  * source MAC) naming the outer source as its VTEP exists only for a VTEP of
  * the topology and a VNI this host holds, so it proves both; the VTEP and
- * VNI maps are read only to name the reason for a drop. (A VNI held only
+ * VNI maps are read only to name the reason for a drop. The same entry
+ * carries the endpoint's address: an inner IPv4 (or ARP sender) source equal
+ * to it is proven too, and only other sources (allowed_addresses, routed
+ * prefixes) take vnet_remote_host and vnet_remote_src. (A VNI held only
  * because a local router reaches it has fdb entries but no local port:
  * frames on it end as NOT_LOCAL or, broadcast, UNKNOWN_VNI.) A routed frame
  * (the inner source MAC is a router interface's) is proven the same way by
@@ -218,6 +221,7 @@ static __always_inline int vxlan_rx_inner(struct hdr_cursor *nh,
 		if (!routed_src_allowed(router->router_id, rx->vtep_be, inner_src))
 			return vxlan_rx_reject_routed(rx, VNET_DROP(VNET_DROP_FOREIGN_SOURCE));
 	} else if (!(inner_src == 0 && !rx->inner_ipv4) &&
+		   !(src->ip_be && src->ip_be == inner_src) &&
 		   !remote_src_allowed(rx->vni, rx->vtep_be, inner_src)) {
 		return VNET_DROP(VNET_DROP_FOREIGN_SOURCE);
 	}

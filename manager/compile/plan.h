@@ -44,6 +44,7 @@ struct PlannedFdb {
   Mac mac;
   std::string interface;     // local port, or empty
   std::optional<Ipv4> vtep;  // remote VTEP, or nullopt
+  Ipv4 ip;                   // a remote endpoint's address, else 0
   std::uint32_t endpoint_id = 0;
   // A local port's PlannedPort::policy_in/out, else 0.
   std::uint32_t policy_in = 0;

@@ -107,6 +107,7 @@ MapDesired fdb_map(const compile::HostPlan& plan, const Resolved& resolved,
     value.endpoint_id = f.endpoint_id;
     if (f.vtep) {
       value.vtep_be = f.vtep->be();
+      value.ip_be = f.ip.be();
     } else {
       // A local MAC whose interface is missing has nowhere to go: leaving it
       // out makes frames to it UNKNOWN_UNICAST drops, which is the truth.

@@ -209,14 +209,26 @@ void put_fdb_local(std::uint32_t vni, const Mac& mac, const char* ifname, std::u
 
 }  // namespace
 
-void put_fdb_remote(std::uint32_t vni, const Mac& mac, std::uint32_t vtep, std::uint32_t ep) {
+void put_fdb_remote(std::uint32_t vni, const Mac& mac, std::uint32_t vtep, std::uint32_t ep,
+                    std::uint32_t ip) {
   vnet_fdb_key k{};
   k.vni = vni;
   std::memcpy(k.mac, mac.b, 6);
   vnet_fdb_entry v{};
   v.vtep_be = be(vtep);
   v.endpoint_id = ep;
+  v.ip_be = ip == 0 ? 0 : be(ip);
   update(g_maps.fdb, &k, &v, "vnet_fdb");
+}
+
+void del_remote_host(std::uint32_t vni, std::uint32_t vtep, std::uint32_t ip) {
+  vnet_remote_host_key h{};
+  h.vni = vni;
+  h.vtep_be = be(vtep);
+  h.ip_be = be(ip);
+  if (bpf_map_delete_elem(g_maps.remote_host, &h) != 0) {
+    ADD_FAILURE() << "no vnet_remote_host entry to delete: " << std::strerror(errno);
+  }
 }
 
 void put_vtep_next_hop(std::uint32_t vtep, const char* ifname, const Mac& dmac, const Mac& smac,
@@ -665,8 +677,10 @@ void install_topology() {
   put_fdb_local(kVniBlue, kVm1Mac, "vm1-h", kEpVm1, peer);
   put_fdb_local(kVniBlue, kVm2Mac, "vm2-h", kEpVm2, peer);
   put_fdb_local(kVniBlue, kVm5Mac, "vm5-t", kEpVm5, xdp);
-  put_fdb_remote(kVniBlue, kVm3Mac, kVtepA, kEpVm3);
-  put_fdb_remote(kVniBlue, kVm4Mac, kVtepB, kEpVm4);
+  // Tenant 1's remote entries carry their endpoint's address, as vnetd
+  // writes them; tenant 2's none, so their sources take vnet_remote_host.
+  put_fdb_remote(kVniBlue, kVm3Mac, kVtepA, kEpVm3, kIpVm3);
+  put_fdb_remote(kVniBlue, kVm4Mac, kVtepB, kEpVm4, kIpVm4);
   // vni 2001: same MACs, other places
   put_fdb_local(kVniT2, kVm1Mac, "t2vm1-h", kEpT2Vm1, peer);
   put_fdb_local(kVniT2, kVm2Mac, "t2vm2-h", kEpT2Vm2, peer);

@@ -61,8 +61,12 @@ void set_port_gateway(const char* ifname, const Mac& mac, std::uint32_t router_i
                       std::uint32_t ip);
 // Removes a router interface's vnet_rtr_ifaces entry.
 void del_router_iface(std::uint32_t vni, const Mac& mac);
-// A remote endpoint's fdb entry: behind VTEP vtep (host order).
-void put_fdb_remote(std::uint32_t vni, const Mac& mac, std::uint32_t vtep, std::uint32_t ep);
+// A remote endpoint's fdb entry: behind VTEP vtep, with the endpoint's
+// address ip (host order; 0: none, as before ABI 12).
+void put_fdb_remote(std::uint32_t vni, const Mac& mac, std::uint32_t vtep, std::uint32_t ep,
+                    std::uint32_t ip = 0);
+// Removes an inner source put_remote_src() allowed (a host address).
+void del_remote_host(std::uint32_t vni, std::uint32_t vtep, std::uint32_t ip);
 // The underlay next hop vnetd keeps for a VTEP in vnet_vteps: out of
 // `ifname` to `dmac`, from `smac` (flags VNET_VTEP_F_NEXT_HOP unless told).
 // Also leases the kept next hops for as long as the test runs.

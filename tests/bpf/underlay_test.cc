@@ -311,6 +311,13 @@ std::vector<UCase> underlay_cases() {
   c.push_back(drop("ForeignSourceIpZero",
                    vxlan_frame(kVtepA, kVniBlue, udp4(kVm1Mac, kVm3Mac, 0, kIpVm1)),
                    VNET_DROP_FOREIGN_SOURCE, kEpVm1));
+  // Tenant 2's fdb entries carry no address: the source is looked up.
+  c.push_back(drop("ForeignSourceIpZeroEntryWithoutAddress",
+                   vxlan_frame(kVtepT2a, kVniT2, udp4(kVm1Mac, kVm3Mac, 0, kIpVm1)),
+                   VNET_DROP_FOREIGN_SOURCE, kEpT2Vm1));
+  c.push_back(drop("ForeignSourceIpEntryWithoutAddress",
+                   vxlan_frame(kVtepT2a, kVniT2, udp4(kVm1Mac, kVm3Mac, kIpVm4, kIpVm1)),
+                   VNET_DROP_FOREIGN_SOURCE, kEpT2Vm1));
   c.push_back(drop("ForeignArpSenderIp",
                    vxlan_frame(kVtepA, kVniBlue, arp_request(kVm3Mac, kIpVm2, kIpVm1)),
                    VNET_DROP_FOREIGN_SOURCE));
@@ -540,6 +547,43 @@ TEST_F(Datapath, TunnelDropsFrameWithoutMetadata) {
   none.present = false;
   set_tunnel_meta(none);
   check_case(Prog::kTcTunnel, udp4(kVm1Mac, kVm3Mac, kIpVm3, kIpVm1), "vnet-vxlan", e);
+}
+
+// A remote endpoint's own address is proven by the fdb entry that proves its
+// MAC behind the VTEP (abi.h, ABI 12): no vnet_remote_host entry needed.
+// Any other source still is looked up, and refused when not allowed.
+TEST_F(Datapath, RemoteEndpointsOwnAddressIsProvenByItsFdbEntry) {
+  VT_NEED(Prog::kXdpUnderlay);
+  del_remote_host(kVniBlue, kVtepA, kIpVm3);
+  const Bytes own = udp4(kVm5Mac, kVm3Mac, kIpVm3, kIpVm5);
+  RunResult r = run_prog(Prog::kXdpUnderlay, vxlan_frame(kVtepA, kVniBlue, own), "ul0");
+  ASSERT_EQ(r.err, 0);
+  EXPECT_EQ(r.verdict, kXdpRedirect);
+  EXPECT_EQ(to_hex(r.out), to_hex(own));
+
+  // In vm3's routed prefix: the trie, as before.
+  const Bytes routed = udp4(kVm5Mac, kVm3Mac, ip4(172, 16, 5, 5), kIpVm5);
+  r = run_prog(Prog::kXdpUnderlay, vxlan_frame(kVtepA, kVniBlue, routed), "ul0");
+  EXPECT_EQ(r.verdict, kXdpRedirect);
+
+  // vm4's address from vm3: refused, whatever vm3's entry says.
+  const Snapshot before = snapshot();
+  const Bytes forged = udp4(kVm5Mac, kVm3Mac, kIpVm4, kIpVm5);
+  r = run_prog(Prog::kXdpUnderlay, vxlan_frame(kVtepA, kVniBlue, forged), "ul0");
+  EXPECT_EQ(r.verdict, kXdpDrop);
+  EXPECT_EQ(snapshot().drops[VNET_DROP_FOREIGN_SOURCE] - before.drops[VNET_DROP_FOREIGN_SOURCE], 1u);
+}
+
+// An entry without an address (tenant 2's in the lab) proves nothing about
+// the source: vnet_remote_host decides.
+TEST_F(Datapath, WithoutAnAddressInTheFdbEntryTheSourceIsLookedUp) {
+  VT_NEED(Prog::kXdpUnderlay);
+  const Bytes in = vxlan_frame(kVtepT2a, kVniT2, udp4(kVm1Mac, kVm3Mac, kIpVm3, kIpVm1));
+  RunResult r = run_prog(Prog::kXdpUnderlay, in, "ul0");
+  EXPECT_EQ(r.verdict, kXdpPass);  // to the device, for the veth peer
+  del_remote_host(kVniT2, kVtepT2a, kIpVm3);
+  r = run_prog(Prog::kXdpUnderlay, in, "ul0");
+  EXPECT_EQ(r.verdict, kXdpDrop);
 }
 
 // Decapsulation must not depend on state left by a previous packet: the same

@@ -135,13 +135,21 @@ TEST(Compile, Fdb) {
   const Ipv4 hv2 = ip("198.18.0.2");
   const std::vector<PlannedFdb> want = {
       {.vni = 1001, .mac = mac("02:00:00:00:01:01"), .interface = "b1-h", .endpoint_id = 1},
-      {.vni = 1001, .mac = mac("02:00:00:00:01:02"), .vtep = hv2, .endpoint_id = 2},
-      {.vni = 1001, .mac = mac("02:00:00:00:01:03"), .vtep = ip("198.18.0.10"), .endpoint_id = 3},
-      {.vni = 1001, .mac = mac("02:00:00:00:01:04"), .vtep = hv2, .endpoint_id = 7},
+      {.vni = 1001, .mac = mac("02:00:00:00:01:02"), .vtep = hv2, .ip = ip("10.0.1.12"), .endpoint_id = 2},
+      {.vni = 1001,
+       .mac = mac("02:00:00:00:01:03"),
+       .vtep = ip("198.18.0.10"),
+       .ip = ip("10.0.1.13"),
+       .endpoint_id = 3},
+      {.vni = 1001, .mac = mac("02:00:00:00:01:04"), .vtep = hv2, .ip = ip("10.0.1.14"), .endpoint_id = 7},
       {.vni = 2002, .mac = mac("02:00:00:00:02:01"), .interface = "r1-h", .endpoint_id = 4},
-      {.vni = 2002, .mac = mac("02:00:00:00:02:02"), .vtep = ip("198.18.0.3"), .endpoint_id = 5},
+      {.vni = 2002,
+       .mac = mac("02:00:00:00:02:02"),
+       .vtep = ip("198.18.0.3"),
+       .ip = ip("10.0.1.12"),
+       .endpoint_id = 5},
       // green is not on hv1, but b1 reaches it through rt.
-      {.vni = 3003, .mac = mac("02:00:00:00:03:01"), .vtep = hv2, .endpoint_id = 6},
+      {.vni = 3003, .mac = mac("02:00:00:00:03:01"), .vtep = hv2, .ip = ip("10.0.3.5"), .endpoint_id = 6},
   };
   EXPECT_EQ(plan->fdb, want);
 }

@@ -61,7 +61,11 @@ HostPlan sample_plan() {
        .endpoint_id = 1,
        .policy_in = 0x11,
        .policy_out = 0x12},
-      {.vni = 1001, .mac = mac("02:00:00:00:01:02"), .vtep = ip("198.18.0.2"), .endpoint_id = 2},
+      {.vni = 1001,
+       .mac = mac("02:00:00:00:01:02"),
+       .vtep = ip("198.18.0.2"),
+       .ip = ip("10.0.1.12"),
+       .endpoint_id = 2},
       {.vni = 2002, .mac = mac("02:00:00:00:02:01"), .interface = "r1-h", .endpoint_id = 4},
   };
   p.neigh = {
@@ -190,12 +194,15 @@ TEST(Bind, Fdb) {
   // r1's interface is missing: no local entry for it.
   ASSERT_EQ(m.entries.size(), 2u);
   const Bytes local_key{0xe9, 0x03, 0, 0, 2, 0, 0, 0, 1, 1, 0, 0};
-  // ifindex, vtep_be, endpoint_id, port_flags, stats_slot (b1's: 3), policies
+  // ifindex, vtep_be, endpoint_id, port_flags, stats_slot (b1's: 3),
+  // policies, no address (a local entry's is the port's)
   const Bytes local_val{7,    0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, VNET_PORT_F_PEER, 0, 3, 0,
-                        0x11, 0, 0, 0, 0x12, 0, 0, 0};
+                        0x11, 0, 0, 0, 0x12, 0, 0, 0, 0, 0, 0, 0};
   EXPECT_EQ(value_of(m, local_key), local_val);
   const Bytes remote_key{0xe9, 0x03, 0, 0, 2, 0, 0, 0, 1, 2, 0, 0};
-  const Bytes remote_val{0, 0, 0, 0, 198, 18, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  // ... and the remote endpoint's address, last.
+  const Bytes remote_val{0, 0, 0, 0, 198, 18, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0,
+                         0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 1, 12};
   EXPECT_EQ(value_of(m, remote_key), remote_val);
 }
 

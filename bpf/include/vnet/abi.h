@@ -17,7 +17,8 @@
 #include <linux/types.h>
 #endif
 
-/* 11: a port carries its network's gateway (vnet_port.gw_mac, .gw);
+/* 12: a remote fdb entry carries its endpoint's address (vnet_fdb_entry.ip_be);
+ * 11: a port carries its network's gateway (vnet_port.gw_mac, .gw);
  * 10: per-endpoint counters in a per-CPU array indexed by a stats slot
  *     that vnetd gives each local endpoint (vnet_port, vnet_fdb_entry,
  *     vnet_ep_slots);
@@ -27,7 +28,7 @@
  * 7: security groups (policy maps, conntrack, port and fdb policy ids);
  * 6: per-port ICMP buckets; 5: router maps and drop reasons; 4: NOT_OUR_VTEP;
  * 3: preallocated hash maps */
-#define VNET_ABI_VERSION 11
+#define VNET_ABI_VERSION 12
 
 #define VNET_ETH_ALEN 6
 /* outer Ethernet + IPv4 (no options) + UDP + VXLAN */
@@ -134,7 +135,11 @@ struct vnet_port_src_key {
 
 /*
  * fdb: (vni, mac) -> where that MAC lives. Exactly one of ifindex (a local
- * port) and vtep_be (a remote VTEP) is non-zero.
+ * port) and vtep_be (a remote VTEP) is non-zero. A remote entry also holds
+ * its endpoint's address, the inner source its frames usually carry: the
+ * entry that proves the source MAC behind the VTEP then proves that source
+ * too, where vnet_remote_host would take a second lookup (every address an
+ * endpoint may send from is in vnet_remote_host/vnet_remote_src as well).
  */
 struct vnet_fdb_key {
 	__u32 vni;
@@ -150,6 +155,7 @@ struct vnet_fdb_entry {
 	__u16 stats_slot; /* a local port's vnet_ep_stats index (vnet_port's), else 0 */
 	__u32 policy_in;  /* a local port's policy ids (vnet_port's), else 0 */
 	__u32 policy_out;
+	__be32 ip_be;     /* a remote endpoint's address, else 0 */
 };
 
 /* neigh: (vni, ipv4) -> MAC, for ARP answered by the datapath. */
@@ -464,7 +470,7 @@ struct vnet_ep_stats {
 static_assert(sizeof(struct vnet_port) == 48);
 static_assert(sizeof(struct vnet_port_src_key) == 12);
 static_assert(sizeof(struct vnet_fdb_key) == 12);
-static_assert(sizeof(struct vnet_fdb_entry) == 24);
+static_assert(sizeof(struct vnet_fdb_entry) == 28);
 static_assert(sizeof(struct vnet_neigh_key) == 8);
 static_assert(sizeof(struct vnet_neigh_entry) == 8);
 static_assert(sizeof(struct vnet_remote_host_key) == 12);
