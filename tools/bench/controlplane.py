@@ -25,7 +25,10 @@ For each size, >= 3 rounds (medians reported):
   one_change one endpoint (on hv2, in a network hv1 also has) gets a new MAC:
              the store write (inotify IN_MOVED_TO of `desired`) -> the new
              (vni, mac) key is in hv1's pinned vnet_fdb (bpf syscalls, polled
-             every 0.2 ms). Also `one_change_all`: -> every host reports it.
+             every 0.2 ms). Also `one_change_all`: -> every host reports it;
+             and the CPU the change cost (schedstat, ns): each vnetd's
+             (median per host, sum) and vnetctl's after its store write,
+             all of it on the cores the daemons share.
   memory     VmRSS of every vnetd; BPF map memory from /proc/<vnetd>/fdinfo
              (memlock: the kernel's map_mem_usage), per host and summed, and
              the marginal cost per endpoint between the smallest and the
