@@ -29,7 +29,8 @@ void sort_unique(std::vector<T>& v) {
 }
 
 auto full_key(const PlannedFdb& f) {
-  return std::tie(f.vni, f.mac, f.interface, f.vtep, f.endpoint_id, f.policy_in, f.policy_out);
+  return std::tie(f.vni, f.mac, f.interface, f.vtep, f.ip, f.endpoint_id, f.policy_in,
+                  f.policy_out);
 }
 auto full_key(const PlannedNeigh& n) { return std::tie(n.vni, n.ip, n.mac); }
 auto full_key(const PlannedRemoteSrc& r) { return std::tie(r.vni, r.vtep, r.prefix); }

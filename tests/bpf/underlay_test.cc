@@ -561,6 +561,12 @@ TEST_F(Datapath, RemoteEndpointsOwnAddressIsProvenByItsFdbEntry) {
   EXPECT_EQ(r.verdict, kXdpRedirect);
   EXPECT_EQ(to_hex(r.out), to_hex(own));
 
+  // An ARP reply's sender address likewise (to vm1: passed on to the
+  // device for its veth peer, not dropped).
+  const Bytes arp = arp_frame(kVm1Mac, kVm3Mac, 2, kVm3Mac, kIpVm3, kVm1Mac, kIpVm1);
+  r = run_prog(Prog::kXdpUnderlay, vxlan_frame(kVtepA, kVniBlue, arp), "ul0");
+  EXPECT_EQ(r.verdict, kXdpPass);
+
   // In vm3's routed prefix: the trie, as before.
   const Bytes routed = udp4(kVm5Mac, kVm3Mac, ip4(172, 16, 5, 5), kIpVm5);
   r = run_prog(Prog::kXdpUnderlay, vxlan_frame(kVtepA, kVniBlue, routed), "ul0");

@@ -179,8 +179,8 @@ std::string describe(const PlannedPort& p) {
 }
 std::string describe(const PlannedFdb& f) {
   return "vni " + std::to_string(f.vni) + " " + f.mac.str() + " -> " +
-         (f.vtep ? f.vtep->str() : f.interface) + " id " + std::to_string(f.endpoint_id) +
-         " policy " + std::to_string(f.policy_in);
+         (f.vtep ? f.vtep->str() + " ip " + f.ip.str() : f.interface) + " id " +
+         std::to_string(f.endpoint_id) + " policy " + std::to_string(f.policy_in);
 }
 std::string describe(const PlannedNeigh& n) {
   return "vni " + std::to_string(n.vni) + " " + n.ip.str() + " -> " + n.mac.str();

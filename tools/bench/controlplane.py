@@ -107,6 +107,7 @@ _libc.syscall.restype = ctypes.c_long
 SYS_BPF = 321  # x86_64
 BPF_MAP_LOOKUP_ELEM = 1
 BPF_OBJ_GET = 7
+BPF_OBJ_GET_INFO_BY_FD = 15
 IN_MOVED_TO = 0x80
 IN_NONBLOCK = 0o4000
 IN_CLOEXEC = 0o2000000
@@ -122,11 +123,28 @@ def bpf_obj_get(path):
     return fd
 
 
-class MapReader:
-    """Lookups in one pinned map, with buffers set up once (cheap to poll)."""
+def map_sizes(fd):
+    """(key_size, value_size) of a map, from the kernel (struct bpf_map_info)."""
+    info = ctypes.create_string_buffer(96)
+    attr = ctypes.create_string_buffer(128)
+    struct.pack_into("<IIQ", attr, 0, fd, len(info), ctypes.addressof(info))
+    if _libc.syscall(SYS_BPF, BPF_OBJ_GET_INFO_BY_FD, attr, 128) != 0:
+        raise LabError("bpf_obj_get_info_by_fd: %s" % os.strerror(ctypes.get_errno()))
+    _type, _id, key_size, value_size = struct.unpack_from("<IIII", info, 0)
+    return key_size, value_size
 
-    def __init__(self, path, key_size, value_size):
+
+class MapReader:
+    """Lookups in one pinned map, with buffers set up once (cheap to poll).
+    The value buffer has the map's own value size, asked of the kernel: a
+    lookup copies the whole value, whatever the caller reads of it."""
+
+    def __init__(self, path, key_size):
         self.fd = bpf_obj_get(path)
+        have_key, value_size = map_sizes(self.fd)
+        if have_key != key_size:
+            os.close(self.fd)
+            raise LabError("%s: key size %d, expected %d" % (path, have_key, key_size))
         self.key = ctypes.create_string_buffer(key_size)
         self.value = ctypes.create_string_buffer(value_size)
         self.attr = ctypes.create_string_buffer(128)
@@ -387,7 +405,8 @@ class Lab:
 
 def task_cpu_ns(pid):
     """CPU time of every thread of pid so far, in ns (/proc/<pid>/task/*/schedstat);
-    0 once it has gone."""
+    0 once it has gone. Threads that exited are not counted: vnetd and vnetctl
+    are single-threaded."""
     total = 0
     try:
         tids = os.listdir("/proc/%d/task" % pid)
@@ -400,6 +419,16 @@ def task_cpu_ns(pid):
         except (FileNotFoundError, ProcessLookupError, ValueError):
             pass
     return total
+
+
+def wait_exited(pid, timeout):
+    """Waits until child pid has exited, without reaping it (its /proc entry
+    stays readable)."""
+    deadline = time.time() + timeout
+    while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is None:
+        if time.time() > deadline:
+            raise LabError("pid %d did not exit in %ss" % (pid, timeout))
+        time.sleep(0.001)
 
 
 def write(path, text):
@@ -440,7 +469,7 @@ def pick_changed(hosts, endpoints, networks):
 
 def one_change(lab, paths, eid, key_new, key_old, rounds):
     """Store write -> hv1's vnet_fdb has the new key; toggles between variants."""
-    fdb = MapReader(os.path.join(lab.bpf, "hv1", "vnet_fdb"), 12, 16)
+    fdb = MapReader(os.path.join(lab.bpf, "hv1", "vnet_fdb"), 12)
     res = []
     # Real-time priority while measuring, so this observer notices the store
     # write and the map entry when they happen, not when 20 busy daemons on 2
@@ -479,7 +508,7 @@ def one_change(lab, paths, eid, key_new, key_old, rounds):
                     time.sleep(0.0002)
                 # What vnetctl spent after the store write, on the CPUs the
                 # daemons share: read once it has exited, before it is reaped.
-                os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
+                wait_exited(p.pid, 600)
                 ctl_after_store = task_cpu_ns(p.pid) - ctl_at_store
                 out, err = p.communicate(timeout=600)
                 if p.returncode != 0 or t_map is None:
