@@ -196,7 +196,8 @@ void add_endpoint(const HostContext& ctx, const Endpoint& ep, PlannedNetwork& ne
     return;
   }
   const Ipv4 vtep = host_it->second->vtep_ip;
-  plan.fdb.push_back(PlannedFdb{.vni = vni, .mac = ep.mac, .vtep = vtep, .ip = ep.ip, .endpoint_id = ep.id});
+  plan.fdb.push_back(
+      PlannedFdb{.vni = vni, .mac = ep.mac, .vtep = vtep, .ip = ep.ip, .endpoint_id = ep.id});
   net.remote_vteps.push_back(vtep);
   for (const auto& prefix : sources) {
     plan.remote_src.push_back(PlannedRemoteSrc{.vni = vni, .vtep = vtep, .prefix = prefix});
@@ -248,7 +249,8 @@ void add_held_endpoint(const HostContext& ctx, const Endpoint& ep, std::uint32_t
   }
   const Ipv4 vtep = host_it->second->vtep_ip;
   plan.neigh.push_back(PlannedNeigh{.vni = vni, .ip = ep.ip, .mac = ep.mac});
-  plan.fdb.push_back(PlannedFdb{.vni = vni, .mac = ep.mac, .vtep = vtep, .ip = ep.ip, .endpoint_id = ep.id});
+  plan.fdb.push_back(
+      PlannedFdb{.vni = vni, .mac = ep.mac, .vtep = vtep, .ip = ep.ip, .endpoint_id = ep.id});
   for (const auto& prefix : endpoint_sources(ep, ctx.next_hops)) {
     plan.remote_src.push_back(PlannedRemoteSrc{.vni = vni, .vtep = vtep, .prefix = prefix});
   }

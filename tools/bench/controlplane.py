@@ -62,6 +62,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import gen_topology  # noqa: E402
+from benchlab import task_runtime_ns  # noqa: E402
 
 SOURCE_DIR = os.path.abspath(os.path.join(HERE, "..", ".."))
 SKIP = 77
@@ -328,10 +329,10 @@ class Lab:
             gen, timeout, {h: st.get(h, {}).get("applied_generation") for h in self.hosts}))
 
     def cpu_ns(self):
-        """Each vnetd's CPU time so far, in ns (schedstat: every thread's run time)."""
+        """Each vnetd's CPU time so far, in ns (schedstat; vnetd is single-threaded)."""
         out = {}
         for h in self.hosts:
-            out[h] = task_cpu_ns(self.vnetd_pid(h))
+            out[h] = task_runtime_ns(self.vnetd_pid(h))
         return out
 
     def rss_kb(self):
@@ -402,24 +403,6 @@ class Lab:
 
 
 # ---------------------------------------------------------------- measurements
-
-def task_cpu_ns(pid):
-    """CPU time of every thread of pid so far, in ns (/proc/<pid>/task/*/schedstat);
-    0 once it has gone. Threads that exited are not counted: vnetd and vnetctl
-    are single-threaded."""
-    total = 0
-    try:
-        tids = os.listdir("/proc/%d/task" % pid)
-    except FileNotFoundError:
-        return 0
-    for tid in tids:
-        try:
-            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                total += int(f.read().split()[0])
-        except (FileNotFoundError, ProcessLookupError, ValueError):
-            pass
-    return total
-
 
 def wait_exited(pid, timeout):
     """Waits until child pid has exited, without reaping it (its /proc entry
@@ -498,7 +481,7 @@ def one_change(lab, paths, eid, key_new, key_old, rounds):
                 t_store = watch.wait_for("desired", 600)
                 if t_store is None:
                     raise LabError("one_change: no store write")
-                ctl_at_store = task_cpu_ns(p.pid)
+                ctl_at_store = task_runtime_ns(p.pid)
                 deadline = t_store + 60
                 t_map = None
                 while time.time() < deadline:
@@ -509,7 +492,7 @@ def one_change(lab, paths, eid, key_new, key_old, rounds):
                 # What vnetctl spent after the store write, on the CPUs the
                 # daemons share: read once it has exited, before it is reaped.
                 wait_exited(p.pid, 600)
-                ctl_after_store = task_cpu_ns(p.pid) - ctl_at_store
+                ctl_after_store = task_runtime_ns(p.pid) - ctl_at_store
                 out, err = p.communicate(timeout=600)
                 if p.returncode != 0 or t_map is None:
                     raise LabError("one_change: apply exit %s, map %s: %s" % (
